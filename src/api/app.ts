@@ -1,0 +1,73 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../logging/logger.js';
+import { DomainError, type ErrorCode } from '../shared/errors.js';
+import type { SeriesWorkflows } from '../temporal/series-workflows.js';
+import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
+import { requestLogger } from './middleware/request-logger.js';
+import { healthRoutes } from './routes/health.js';
+import { seriesRoutes } from './routes/series.js';
+
+export type AppEnv = { Variables: RequestIdVariables };
+
+/** Each check resolves when its dependency answers and rejects with the reason otherwise. */
+export interface ReadinessChecks {
+  postgres(): Promise<void>;
+  temporal(): Promise<void>;
+}
+
+export interface AppDeps {
+  db: Database;
+  seriesWorkflows: SeriesWorkflows;
+  readiness: ReadinessChecks;
+  logger: Logger;
+}
+
+/** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return undefined;
+      const details = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      const message = details.map((d) => `${d.path || 'request'}: ${d.message}`).join('; ');
+      return c.json(envelope('VALIDATION_FAILED', message, c.get('requestId'), details), 400);
+    },
+  });
+
+  app.use('*', requestId());
+  app.use('*', requestLogger(deps.logger));
+
+  app.route('/', healthRoutes(deps.readiness));
+  app.route('/', seriesRoutes(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'nodus API',
+      version: '0.1.0',
+      description: 'AI-assisted lung cancer screening: series, findings, Lung-RADS, review.',
+    },
+  });
+
+  app.notFound((c) => c.json(envelope('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404));
+
+  app.onError((error, c) => {
+    const id = c.get('requestId');
+    if (error instanceof DomainError) {
+      return c.json(envelope(error.code, error.message, id), HTTP_STATUS_BY_CODE[error.code]);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(envelope('VALIDATION_FAILED', error.message, id), 400);
+    }
+    deps.logger.error({ err: error, requestId: id }, 'unhandled error');
+    return c.json(envelope('INTERNAL', 'internal error', id), 500);
+  });
+
+  return app;
+}
+
+function envelope(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorEnvelope {
+  return { error: { code, message, requestId, ...(details !== undefined && { details }) } };
+}

@@ -1,0 +1,17 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorCode } from '../shared/errors.js';
+
+/** HTTP status of every error code; exhaustive, so a new code cannot ship without a status. */
+export const HTTP_STATUS_BY_CODE = {
+  VALIDATION_FAILED: 400,
+  INVALID_DICOM: 400,
+  NOT_FOUND: 404,
+  SERIES_NOT_FOUND: 404,
+  CONFLICT: 409,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
+
+export interface ErrorEnvelope {
+  error: { code: ErrorCode; message: string; requestId: string; details?: unknown };
+}

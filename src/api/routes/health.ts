@@ -1,0 +1,64 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppEnv, ReadinessChecks } from '../app.js';
+
+const CheckSchema = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
+const ReadinessSchema = z
+  .object({
+    status: z.enum(['ready', 'unavailable']),
+    checks: z.object({ postgres: CheckSchema, temporal: CheckSchema }),
+  })
+  .openapi('Readiness');
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process serves HTTP',
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+      description: 'Alive',
+    },
+  },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: PostgreSQL and Temporal answer',
+  responses: {
+    200: { content: { 'application/json': { schema: ReadinessSchema } }, description: 'Ready' },
+    503: { content: { 'application/json': { schema: ReadinessSchema } }, description: 'A dependency is down' },
+  },
+});
+
+const CHECK_TIMEOUT_MS = 3000;
+
+async function timed(check: () => Promise<void>): Promise<z.infer<typeof CheckSchema>> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: message.split('\n')[0] };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRoutes(checks: ReadinessChecks) {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(readyz, async (c) => {
+      const [postgres, temporal] = await Promise.all([timed(checks.postgres), timed(checks.temporal)]);
+      const ready = postgres.ok && temporal.ok;
+      const body = { status: ready ? ('ready' as const) : ('unavailable' as const), checks: { postgres, temporal } };
+      return ready ? c.json(body, 200) : c.json(body, 503);
+    });
+}

@@ -1,0 +1,86 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Database } from '../../db/client.js';
+import { findSeries } from '../../db/repositories/series.js';
+import { isDicomUid } from '../../shared/dicom-uid.js';
+import { DomainError } from '../../shared/errors.js';
+import { SERIES_STATUSES } from '../../shared/series-status.js';
+import type { SeriesWorkflows } from '../../temporal/series-workflows.js';
+import type { AppEnv } from '../app.js';
+import { errorResponse } from '../schemas.js';
+
+const SeriesParams = z.object({
+  seriesInstanceUid: z
+    .string()
+    .refine(isDicomUid, 'must be a DICOM UID (digits and dots, at most 64 characters)')
+    .openapi({ param: { name: 'seriesInstanceUid', in: 'path' }, example: '1.2.840.113619.2.55.3.1234' }),
+});
+
+const SeriesSchema = z
+  .object({
+    seriesInstanceUid: z.string(),
+    studyInstanceUid: z.string(),
+    status: z.enum(SERIES_STATUSES),
+    instanceCount: z.number().int(),
+    modality: z.string(),
+    quality: z.array(
+      z.object({ code: z.string(), severity: z.enum(['caveat', 'reject']), message: z.string() }),
+    ),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Series');
+
+const getSeries = createRoute({
+  method: 'get',
+  path: '/api/series/{seriesInstanceUid}',
+  summary: 'Status of one series',
+  request: { params: SeriesParams },
+  responses: {
+    200: { content: { 'application/json': { schema: SeriesSchema } }, description: 'The series' },
+    400: errorResponse('Invalid SeriesInstanceUID'),
+    404: errorResponse('Unknown series'),
+  },
+});
+
+const processSeries = createRoute({
+  method: 'post',
+  path: '/api/series/{seriesInstanceUid}/process',
+  summary: 'Start (or join) the processSeries workflow of a stored series',
+  request: { params: SeriesParams },
+  responses: {
+    202: {
+      content: {
+        'application/json': {
+          schema: z.object({ workflowId: z.string(), runId: z.string() }).openapi('WorkflowStarted'),
+        },
+      },
+      description: 'Processing started, or already running (same workflow)',
+    },
+    400: errorResponse('Invalid SeriesInstanceUID'),
+    404: errorResponse('Unknown series'),
+  },
+});
+
+export interface SeriesRouteDeps {
+  db: Database;
+  seriesWorkflows: SeriesWorkflows;
+}
+
+export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
+  const load = async (seriesInstanceUid: string) => {
+    const found = await findSeries(db, seriesInstanceUid);
+    if (!found) throw new DomainError('SERIES_NOT_FOUND', `series ${seriesInstanceUid} is not known`);
+    return found;
+  };
+  return new OpenAPIHono<AppEnv>()
+    .openapi(getSeries, async (c) => {
+      const found = await load(c.req.valid('param').seriesInstanceUid);
+      const { error, updatedAt, ...rest } = found;
+      return c.json({ ...rest, ...(error && { error }), updatedAt: updatedAt.toISOString() }, 200);
+    })
+    .openapi(processSeries, async (c) => {
+      const { seriesInstanceUid } = c.req.valid('param');
+      await load(seriesInstanceUid);
+      return c.json(await seriesWorkflows.start(seriesInstanceUid), 202);
+    });
+}

@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUES } from '../shared/task-queues.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const postgresUrl = optionalString.refine(
+  (value) => value === undefined || /^postgres(ql)?:\/\/.+/.test(value),
+  'must be a postgres:// or postgresql:// URL',
+);
+
+const hostPort = optionalString.refine(
+  (value) => value === undefined || /^[^\s:/]+:\d{1,5}$/.test(value),
+  'must be host:port, e.g. temporal.example.org:7233',
+);
+
+/** A DICOM AE title: 1-16 characters of the default character repertoire, no backslash, not all spaces. */
+const aeTitle = z
+  .string()
+  .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1-16 printable ASCII characters without backslash')
+  .refine((value) => value.trim() !== '', 'must not be blank')
+  .default('NODUS');
+
+const schema = z.object({
+  DATABASE_URL: postgresUrl,
+  TEMPORAL_ADDRESS: hostPort,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  NODUS_SERIES_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUES.series),
+  NODUS_INFERENCE_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUES.inference),
+  NODUS_DATA_DIR: z.string().min(1).default('.nodus'),
+  NODUS_API_HOST: z.string().min(1).default('127.0.0.1'),
+  NODUS_API_PORT: port(8080),
+  NODUS_DICOM_AE_TITLE: aeTitle,
+  NODUS_DICOM_PORT: port(11112),
+  NODUS_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  NODUS_SERIES_QUIET_PERIOD_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  NODUS_TEMPORAL_CLI: optionalString,
+  NODUS_WORKFLOW_BUNDLE: optionalString,
+  NODUS_SAMPLE_DIR: optionalString,
+});
+
+/** The typed configuration of every nodus process, parsed once at start. */
+export interface Config {
+  /** External PostgreSQL; undefined means nodus starts an embedded server under `dataDir`. */
+  databaseUrl: string | undefined;
+  temporal: {
+    /** External Temporal frontend (host:port); undefined means nodus starts a dev server under `dataDir`. */
+    address: string | undefined;
+    namespace: string;
+    taskQueues: { series: string; inference: string };
+    /** The Temporal CLI used for the embedded dev server. */
+    cliPath: string | undefined;
+    /** A workflow bundle produced by `nodus bundle-workflows`; undefined loads workflows from source. */
+    workflowBundlePath: string | undefined;
+  };
+  /** Absolute path holding the blob store and the state of embedded services. */
+  dataDir: string;
+  api: { host: string; port: number };
+  dicom: { aeTitle: string; port: number };
+  logLevel: LogLevel;
+  /** How long a series must stay quiet (no new instance) before processing starts, in milliseconds. */
+  seriesQuietPeriodMs: number;
+  /** Folder of real sample CT (the shared data set); undefined means `../shared/data` next to the checkout. */
+  sampleDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses the environment into a Config. Throws a ConfigError whose message names every invalid variable.
+ * @param cwd resolves a relative NODUS_DATA_DIR
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.join('.');
+        const value = env[variable];
+        return `${variable}=${JSON.stringify(value ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueues: { series: e.NODUS_SERIES_TASK_QUEUE, inference: e.NODUS_INFERENCE_TASK_QUEUE },
+      cliPath: e.NODUS_TEMPORAL_CLI,
+      workflowBundlePath: e.NODUS_WORKFLOW_BUNDLE ? path.resolve(cwd, e.NODUS_WORKFLOW_BUNDLE) : undefined,
+    },
+    dataDir: path.resolve(cwd, e.NODUS_DATA_DIR),
+    api: { host: e.NODUS_API_HOST, port: e.NODUS_API_PORT },
+    dicom: { aeTitle: e.NODUS_DICOM_AE_TITLE, port: e.NODUS_DICOM_PORT },
+    logLevel: e.NODUS_LOG_LEVEL,
+    seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
+    sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
+  };
+}

@@ -1,0 +1,40 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.js';
+
+export type Database = PostgresJsDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  /** The underlying postgres.js pool, for raw SQL and shutdown. */
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Pool size; API and worker share one pool per process. */
+  max?: number;
+}
+
+/** Opens a postgres.js pool and a drizzle handle on it. Nothing connects until the first query. */
+export function openDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: { application_name: 'nodus' },
+  });
+  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Describes a database URL for messages without its password. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable DATABASE_URL>';
+  }
+}

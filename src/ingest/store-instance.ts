@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { Database } from '../db/client.js';
+import { registerInstance } from '../db/repositories/instances.js';
+import { readInstanceHeader } from '../dicom/read-instance.js';
+import type { BlobStore } from '../storage/blob-store.js';
+
+export interface IngestDeps {
+  db: Database;
+  blobs: BlobStore;
+  /** Tells the series' workflow that an instance arrived (signal-with-start on `series:<uid>`). */
+  notifySeries(seriesInstanceUid: string, sopInstanceUid: string): Promise<void>;
+}
+
+export type StoreInstanceResult =
+  | { outcome: 'stored' | 'duplicate'; sopInstanceUid: string; seriesInstanceUid: string }
+  | {
+      outcome: 'conflict';
+      sopInstanceUid: string;
+      seriesInstanceUid: string;
+      /** Where the differing file was kept aside. */
+      conflictBlobKey: string;
+    };
+
+/**
+ * The one ingest path for every route (C-STORE, STOW-RS, folder import): validates the header, stores the
+ * file, registers it, and signals the series workflow. When it resolves the instance is durable.
+ * Throws a DomainError INVALID_DICOM for input that is not a usable DICOM instance.
+ */
+export async function storeInstance(
+  deps: IngestDeps,
+  bytes: Uint8Array,
+  source: string,
+): Promise<StoreInstanceResult> {
+  const header = readInstanceHeader(bytes);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop } = header;
+  const blobKey = `instances/${study}/${seriesUid}/${sop}.dcm`;
+
+  if (!(await deps.blobs.has(blobKey))) await deps.blobs.put(blobKey, bytes);
+  const registered = await registerInstance(deps.db, header, {
+    blobKey,
+    sha256,
+    sizeBytes: bytes.byteLength,
+    source,
+  });
+
+  if (registered.outcome === 'conflict') {
+    const conflictBlobKey = `conflicts/${sop}/${sha256}.dcm`;
+    await deps.blobs.put(conflictBlobKey, bytes);
+    return { outcome: 'conflict', sopInstanceUid: sop, seriesInstanceUid: seriesUid, conflictBlobKey };
+  }
+  await deps.notifySeries(seriesUid, sop);
+  return { outcome: registered.outcome, sopInstanceUid: sop, seriesInstanceUid: seriesUid };
+}

@@ -1,0 +1,36 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from '../api/app.js';
+import type { Platform } from './platform.js';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the HTTP API of a platform on NODUS_API_HOST:NODUS_API_PORT (port 0 picks a free one). */
+export async function startApi(platform: Platform): Promise<RunningApi> {
+  const { database, temporal, config, logger } = platform;
+  const app = createApp({
+    db: database.db,
+    seriesWorkflows: platform.seriesWorkflows,
+    logger: logger.child({ component: 'api' }),
+    readiness: {
+      postgres: async () => {
+        await database.sql`select 1`;
+      },
+      temporal: async () => {
+        await temporal.connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+      },
+    },
+  });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  return {
+    url: `http://${config.api.host}:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,172 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config/env.js';
+import { runMigrations } from '../db/migrate.js';
+import { importFiles } from '../ingest/import-files.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { DomainError } from '../shared/errors.js';
+import { installTemporalRuntime } from '../temporal/runtime.js';
+import { bundleWorkflows } from '../temporal/worker.js';
+import { startApi } from './api.js';
+import { runDemo } from './demo.js';
+import { openPlatform, openPostgres, type Platform } from './platform.js';
+import { startWorker } from './worker.js';
+
+const USAGE = `usage: nodus <command> [options]
+
+commands:
+  up                     embedded services (unless configured) + worker + API; Ctrl-C stops all
+  demo                   'up' plus the real sample CT imported and processed; prints where to look
+  api                    the HTTP API only
+  worker                 the Temporal worker only
+  migrate                apply database migrations and exit
+  import <path>...       import DICOM files and folders (recursive)
+  bundle-workflows --out <file>
+                         bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
+
+Configuration comes from environment variables; see README.md.`;
+
+/** Runs until SIGINT/SIGTERM, then calls `stop` once. */
+function untilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      void stop().finally(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+async function withPlatform<T>(config: Config, logger: Logger, run: (platform: Platform) => Promise<T>, ui = false) {
+  const platform = await openPlatform(config, logger, { temporalUi: ui });
+  try {
+    return await run(platform);
+  } finally {
+    await platform.close();
+  }
+}
+
+function describe(platform: Platform, apiUrl?: string): string {
+  const lines = [
+    apiUrl && `  API          ${apiUrl}  (try ${apiUrl}/readyz, ${apiUrl}/openapi.json)`,
+    `  PostgreSQL   ${platform.embedded.postgres ? `embedded, data in ${path.join(platform.config.dataDir, 'postgres')}` : 'external (DATABASE_URL)'}`,
+    `  Temporal     ${platform.temporalAddress}${platform.embedded.temporal ? ' (embedded dev server)' : ''}`,
+    platform.temporalUiUrl && `  Temporal UI  ${platform.temporalUiUrl}`,
+    `  Blob store   ${path.join(platform.config.dataDir, 'blobs')}`,
+  ];
+  return lines.filter(Boolean).join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  installTemporalRuntime(logger);
+
+  switch (command) {
+    case 'up':
+    case 'api':
+    case 'worker': {
+      const platform = await openPlatform(config, logger, { temporalUi: command === 'up' });
+      const worker = command === 'api' ? undefined : await startWorker(platform);
+      const api = command === 'worker' ? undefined : await startApi(platform);
+      process.stdout.write(`nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url)}\n`);
+      const stop = async () => {
+        await api?.close();
+        await worker?.handle.shutdown();
+        await platform.close();
+      };
+      await Promise.race([untilSignal(logger, stop), worker?.done.then(stop) ?? new Promise(() => {})]);
+      return 0;
+    }
+    case 'demo': {
+      const platform = await openPlatform(config, logger, { temporalUi: true });
+      const worker = await startWorker(platform);
+      const api = await startApi(platform);
+      const stop = async () => {
+        await api.close();
+        await worker.handle.shutdown();
+        await platform.close();
+      };
+      const stopped = untilSignal(logger, stop);
+      const { values } = parseArgs({ args: rest, options: { exit: { type: 'boolean', default: false } } });
+      await runDemo(platform, api.url, describe(platform, api.url));
+      if (values.exit) {
+        await stop();
+        return 0;
+      }
+      process.stdout.write('\nnodus keeps running so you can look around; Ctrl-C stops everything.\n');
+      await stopped;
+      return 0;
+    }
+    case 'migrate': {
+      const postgres = await openPostgres(config, logger);
+      try {
+        await runMigrations(postgres.database);
+        process.stdout.write('migrations applied\n');
+      } finally {
+        await postgres.close();
+      }
+      return 0;
+    }
+    case 'import': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+      if (positionals.length === 0) throw new DomainError('VALIDATION_FAILED', 'import needs at least one file or folder');
+      const summary = await withPlatform(config, logger, (platform) =>
+        importFiles(
+          {
+            db: platform.database.db,
+            blobs: platform.blobs,
+            notifySeries: (series, sop) => platform.seriesWorkflows.instanceStored(series, sop),
+          },
+          positionals,
+          progressBar('importing'),
+        ),
+      );
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      return summary.rejected.length > 0 || summary.conflicts.length > 0 ? 1 : 0;
+    }
+    case 'bundle-workflows': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+      if (!values.out) throw new DomainError('VALIDATION_FAILED', 'bundle-workflows needs --out <file>');
+      const bundle = await bundleWorkflows();
+      await fs.mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
+      await fs.writeFile(values.out, bundle.code);
+      process.stdout.write(`workflow bundle written to ${values.out} (set NODUS_WORKFLOW_BUNDLE to use it)\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`nodus: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+/** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
+export function progressBar(label: string): (done: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (done, total) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    if (done === total) process.stderr.write('\n');
+  };
+}
+
+/** One clear line for expected failures (bad config, unreachable services); a stack only for bugs. */
+export function describeFailure(error: unknown): { line: string; exitCode: number } {
+  if (error instanceof ConfigError) return { line: error.message, exitCode: 2 };
+  if (error instanceof DomainError) return { line: error.message, exitCode: error.code === 'VALIDATION_FAILED' ? 2 : 1 };
+  if (error instanceof Error && /embedded PostgreSQL|Temporal (CLI|dev server)/.test(error.message)) {
+    return { line: error.message, exitCode: 1 };
+  }
+  return { line: error instanceof Error ? (error.stack ?? error.message) : String(error), exitCode: 1 };
+}

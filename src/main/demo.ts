@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importFiles } from '../ingest/import-files.js';
+import type { Platform } from './platform.js';
+
+/** The shared real CT data set next to the checkout, unless NODUS_SAMPLE_DIR says otherwise. */
+export function sampleDataDir(configured: string | undefined): string {
+  return configured ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+}
+
+/** The series the demo imports: the LIDC-IDRI-0001 chest CT (133 slices). */
+export const DEMO_SERIES = path.join('lidc', 'LIDC-IDRI-0001');
+
+/**
+ * The main job as far as it exists: import a real chest CT, let its processSeries workflow run,
+ * and print the results and where to look.
+ */
+export async function runDemo(platform: Platform, apiUrl: string, where: string): Promise<void> {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out('nodus demo: the platform is up');
+  out(where);
+  out();
+
+  const folder = path.join(sampleDataDir(platform.config.sampleDir), DEMO_SERIES);
+  if (!fs.existsSync(folder)) {
+    out(`No sample CT at ${folder} (set NODUS_SAMPLE_DIR to the shared data folder); nothing imported.`);
+    return;
+  }
+  out(`Importing ${folder} ...`);
+  const started = performance.now();
+  const summary = await importFiles(
+    {
+      db: platform.database.db,
+      blobs: platform.blobs,
+      notifySeries: (series, sop) => platform.seriesWorkflows.instanceStored(series, sop),
+    },
+    [folder],
+  );
+  out(
+    `  ${summary.files} files: ${summary.stored} stored, ${summary.duplicates} already stored, ` +
+      `${summary.conflicts.length} conflicts, ${summary.rejected.length} rejected, ` +
+      `${summary.skipped.length} not DICOM ` +
+      `(${Math.round(performance.now() - started)} ms)`,
+  );
+  for (const rejected of summary.rejected) out(`  rejected ${rejected.file}: ${rejected.reason}`);
+
+  for (const uid of summary.seriesInstanceUids) {
+    out(`Waiting for workflow series:${uid} (quiet period ${platform.config.seriesQuietPeriodMs} ms) ...`);
+    const result = await platform.seriesWorkflows.result(uid);
+    const response = await fetch(`${apiUrl}/api/series/${uid}`);
+    out(`  workflow result: ${JSON.stringify(result)}`);
+    out(`  GET ${apiUrl}/api/series/${uid}`);
+    out(`  ${JSON.stringify(await response.json())}`);
+  }
+  out();
+  out('Where to look:');
+  out(`  curl ${apiUrl}/readyz`);
+  if (summary.seriesInstanceUids[0]) out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
+  if (platform.temporalUiUrl) out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
+  out('Reconstruction, detection and Lung-RADS join this workflow as they are built (see README).');
+}

@@ -1,0 +1,42 @@
+/**
+ * Stable error codes. They travel as the `code` of the HTTP error envelope and as the `type` of a Temporal
+ * ApplicationFailure, so callers branch on them, never on messages.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'SERIES_NOT_FOUND',
+  'INVALID_DICOM',
+  'CONFLICT',
+  'DEPENDENCY_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface DomainErrorOptions {
+  /** Whether repeating the same operation later may succeed (a network blip, not bad input). */
+  retryable?: boolean;
+  /** Machine-readable details safe to show to the caller. */
+  context?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** The one error type of the domain; mapped once at each edge (HTTP, Temporal). */
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: DomainErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DomainError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

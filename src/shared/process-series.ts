@@ -1,0 +1,33 @@
+import type { SeriesStatus } from './series-status.js';
+
+/** Input of the `processSeries` workflow (workflow id `series:<SeriesInstanceUID>`). */
+export interface ProcessSeriesInput {
+  seriesInstanceUid: string;
+  /** The workflow goes on once no instance has arrived for this long (milliseconds). */
+  quietPeriodMs: number;
+}
+
+/** Payload of the `instanceStored` signal, sent once per stored instance (signal-with-start). */
+export interface InstanceStoredSignal {
+  sopInstanceUid: string;
+}
+
+/** What `processSeries` returns; references only, never voxel data. */
+export interface ProcessSeriesResult {
+  seriesInstanceUid: string;
+  status: SeriesStatus;
+  instanceCount: number;
+  error?: { code: string; message: string };
+}
+
+/** Answer of the `progress` query. */
+export interface ProcessSeriesProgress {
+  stage: 'waiting-for-instances' | 'processing' | 'finished';
+  instancesSignalled: number;
+}
+
+export const PROCESS_SERIES = {
+  workflowType: 'processSeries',
+  instanceStoredSignal: 'instanceStored',
+  progressQuery: 'progress',
+} as const;

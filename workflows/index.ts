@@ -1,0 +1,1 @@
+export { processSeries } from './process-series.js';
