@@ -14,8 +14,8 @@ export type AppEnv = { Variables: RequestIdVariables };
 
 /** Each check resolves when its dependency answers and rejects with the reason otherwise. */
 export interface ReadinessChecks {
-  postgres(): Promise<void>;
-  temporal(): Promise<void>;
+  postgres: () => Promise<void>;
+  temporal: () => Promise<void>;
 }
 
 export interface AppDeps {

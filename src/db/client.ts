@@ -8,7 +8,7 @@ export interface DatabaseHandle {
   db: Database;
   /** The underlying postgres.js pool, for raw SQL and shutdown. */
   sql: postgres.Sql;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface DatabaseOptions {

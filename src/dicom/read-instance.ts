@@ -60,7 +60,9 @@ export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
     return text;
   };
 
-  const position = Array.isArray(ds.ImagePositionPatient) ? ds.ImagePositionPatient.map(Number) : undefined;
+  const position = Array.isArray(ds.ImagePositionPatient)
+    ? (ds.ImagePositionPatient as unknown[]).map(Number)
+    : undefined;
   return {
     transferSyntaxUid: requiredUid('TransferSyntaxUID', meta.TransferSyntaxUID),
     sopClassUid: requiredUid('SOPClassUID', ds.SOPClassUID ?? meta.MediaStorageSOPClassUID),
@@ -97,9 +99,13 @@ export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
   };
 }
 
+function firstValue(value: unknown): unknown {
+  return Array.isArray(value) ? (value as unknown[])[0] : value;
+}
+
 function str(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined || first === null) return undefined;
+  const first = firstValue(value);
+  if (typeof first !== 'string' && typeof first !== 'number') return undefined;
   const text = String(first).trim();
   return text === '' ? undefined : text;
 }
@@ -112,7 +118,7 @@ function num(value: unknown): number | undefined {
 }
 
 function personName(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
+  const first = firstValue(value);
   if (first && typeof first === 'object' && 'Alphabetic' in first) return str(first.Alphabetic);
   return str(first);
 }

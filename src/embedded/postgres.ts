@@ -10,7 +10,7 @@ import { findFreePort } from './free-port.js';
 export interface EmbeddedPostgresHandle {
   /** postgres:// URL of the `nodus` database on 127.0.0.1. */
   url: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 interface Credentials {

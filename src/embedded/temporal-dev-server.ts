@@ -9,7 +9,7 @@ export interface TemporalDevServerHandle {
   address: string;
   /** Web UI, when enabled. */
   uiUrl: string | undefined;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface TemporalDevServerOptions {

@@ -111,7 +111,7 @@ async function connectWithRetry(address: string, namespace: string, attempts: nu
 export async function openPostgres(
   config: Config,
   logger: Logger,
-): Promise<{ database: DatabaseHandle; databaseUrl: string; close(): Promise<void> }> {
+): Promise<{ database: DatabaseHandle; databaseUrl: string; close: () => Promise<void> }> {
   let databaseUrl = config.databaseUrl;
   let stopEmbedded = async () => {};
   if (databaseUrl === undefined) {

@@ -4,7 +4,7 @@ import { DomainError } from '../shared/errors.js';
 export interface TemporalClientHandle {
   client: Client;
   connection: Connection;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

@@ -9,11 +9,19 @@ declare module 'dcmjs' {
     untilTag?: string;
     includeUntilTagValue?: boolean;
   }
+  class WritableDicomDict implements DicomDict {
+    constructor(meta: DicomDict['meta']);
+    meta: DicomDict['meta'];
+    dict: DicomDict['dict'];
+    write(): ArrayBuffer;
+  }
   const dcmjs: {
     data: {
       DicomMessage: { readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict };
+      DicomDict: typeof WritableDicomDict;
       DicomMetaDictionary: {
         naturalizeDataset(dataset: DicomDict['dict']): Record<string, unknown>;
+        denaturalizeDataset(dataset: Record<string, unknown>): DicomDict['dict'];
       };
     };
     log: { setLevel(level: string): void; level?: unknown };
