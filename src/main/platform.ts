@@ -2,7 +2,14 @@ import path from 'node:path';
 import type { Config } from '../config/env.js';
 import { openDatabase, redactDatabaseUrl, type DatabaseHandle } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
+import { waitForPort } from '../embedded/free-port.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
+import {
+  readServicesFile,
+  removeServicesFile,
+  writeServicesFile,
+  type EmbeddedServices,
+} from '../embedded/services-file.js';
 import { resolveTemporalCli } from '../embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
 import type { Logger } from '../logging/logger.js';
@@ -39,10 +46,16 @@ export interface OpenPlatformOptions {
  * unset), applies migrations, and opens the blob store under NODUS_DATA_DIR.
  */
 export async function openPlatform(
-  config: Config,
+  configured: Config,
   logger: Logger,
   options: OpenPlatformOptions = {},
 ): Promise<Platform> {
+  const attached = await findRunningEmbeddedServices(configured, logger);
+  const config: Config = {
+    ...configured,
+    databaseUrl: configured.databaseUrl ?? attached?.databaseUrl,
+    temporal: { ...configured.temporal, address: configured.temporal.address ?? attached?.temporalAddress },
+  };
   const cleanups: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -73,6 +86,15 @@ export async function openPlatform(
     const temporal = await connectWithRetry(temporalAddress, config.temporal.namespace, config.temporal.address ? 1 : 30);
     cleanups.push(temporal.close);
 
+    const embedded = { postgres: config.databaseUrl === undefined, temporal: config.temporal.address === undefined };
+    if (embedded.postgres || embedded.temporal) {
+      await writeServicesFile(config.dataDir, {
+        databaseUrl: embedded.postgres ? databaseUrl : undefined,
+        temporalAddress: embedded.temporal ? temporalAddress : undefined,
+      });
+      cleanups.push(() => removeServicesFile(config.dataDir));
+    }
+
     return {
       config,
       logger,
@@ -86,12 +108,34 @@ export async function openPlatform(
         taskQueue: config.temporal.taskQueues.series,
         quietPeriodMs: config.seriesQuietPeriodMs,
       }),
-      embedded: { postgres: config.databaseUrl === undefined, temporal: config.temporal.address === undefined },
+      embedded,
       close,
     };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Another nodus process may already run embedded services on this data directory (see services-file.ts):
+ * attach to them when they answer, rather than start a second server on the same files.
+ */
+async function findRunningEmbeddedServices(config: Config, logger: Logger): Promise<EmbeddedServices | undefined> {
+  if (config.databaseUrl !== undefined && config.temporal.address !== undefined) return undefined;
+  const running = await readServicesFile(config.dataDir);
+  if (!running?.databaseUrl || !running.temporalAddress) return undefined;
+  const [host, port] = running.temporalAddress.split(':');
+  const probe = openDatabase(running.databaseUrl, { max: 1 });
+  try {
+    await probe.sql`select 1`;
+    await waitForPort(host ?? '127.0.0.1', Number(port), 1000);
+    logger.info({ dataDir: config.dataDir }, 'attaching to the embedded services of a running nodus');
+    return running;
+  } catch {
+    return undefined;
+  } finally {
+    await probe.close();
   }
 }
 

@@ -16,6 +16,8 @@ export function installTemporalRuntime(logger: Logger): void {
     ERROR: 'error',
   };
   Runtime.install({
+    // nodus handles SIGINT/SIGTERM itself and stops API, worker and embedded services in order.
+    shutdownSignals: [],
     logger: new DefaultLogger('WARN', (entry) => log[levels[entry.level]](entry.meta ?? {}, entry.message)),
   });
 }

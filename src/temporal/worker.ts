@@ -50,15 +50,17 @@ export async function createSeriesWorker(options: SeriesWorkerOptions): Promise<
     }),
   });
   let running: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
   return {
     worker,
     connection,
     run: () => (running ??= worker.run()),
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running?.catch(() => {});
-      await connection.close();
-    },
+    shutdown: () =>
+      (stopping ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running?.catch(() => {});
+        await connection.close();
+      })()),
   };
 }
 
