@@ -8,7 +8,15 @@ import tseslint from 'typescript-eslint';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Infrastructure that pure domain code must not know about (STYLE.md: dependencies point inward). */
-const INFRASTRUCTURE = ['hono', 'hono/*', '@hono/*', '@temporalio/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres'];
+const INFRASTRUCTURE = [
+  'hono',
+  'hono/*',
+  '@hono/*',
+  '@temporalio/*',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  'postgres',
+];
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
@@ -42,7 +50,10 @@ export default tseslint.config(
               group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'],
               message: 'workflows import only @temporalio/workflow',
             },
-            { group: ['hono', 'hono/*', '@hono/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres'], message: 'no I/O in workflows' },
+            {
+              group: ['hono', 'hono/*', '@hono/*', 'drizzle-orm', 'drizzle-orm/*', 'postgres'],
+              message: 'no I/O in workflows',
+            },
             {
               group: ['../src/*', '!../src/shared', '../src/*/**', '!../src/shared/**'],
               allowTypeImports: true,
@@ -58,7 +69,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: INFRASTRUCTURE, message: 'domain code must not import hono, Temporal, drizzle or postgres' }] },
+        {
+          patterns: [
+            {
+              group: INFRASTRUCTURE,
+              message: 'domain code must not import hono, Temporal, drizzle or postgres',
+            },
+          ],
+        },
       ],
     },
   },
@@ -69,8 +87,16 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: NODE_BUILTINS.map((name) => ({ name, message: 'src/shared is workflow-safe: no Node built-ins' })),
-          patterns: [{ group: INFRASTRUCTURE, message: 'src/shared must not import hono, Temporal, drizzle or postgres' }],
+          paths: NODE_BUILTINS.map((name) => ({
+            name,
+            message: 'src/shared is workflow-safe: no Node built-ins',
+          })),
+          patterns: [
+            {
+              group: INFRASTRUCTURE,
+              message: 'src/shared must not import hono, Temporal, drizzle or postgres',
+            },
+          ],
         },
       ],
     },

@@ -20,10 +20,12 @@ import { PROCESS_SERIES } from '../src/shared/process-series.js';
 export const instanceStored = defineSignal<[InstanceStoredSignal]>(PROCESS_SERIES.instanceStoredSignal);
 export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progressQuery);
 
-const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing } = proxyActivities<Activities>(
+  {
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  },
+);
 
 /**
  * One durable workflow per series (workflow id `series:<SeriesInstanceUID>`). It waits until no instance has

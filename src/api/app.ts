@@ -30,7 +30,10 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (result.success) return undefined;
-      const details = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      const details = result.error.issues.map((issue) => ({
+        path: issue.path.join('.'),
+        message: issue.message,
+      }));
       const message = details.map((d) => `${d.path || 'request'}: ${d.message}`).join('; ');
       return c.json(envelope('VALIDATION_FAILED', message, c.get('requestId'), details), 400);
     },
@@ -51,7 +54,9 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  app.notFound((c) => c.json(envelope('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404));
+  app.notFound((c) =>
+    c.json(envelope('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404),
+  );
 
   app.onError((error, c) => {
     const id = c.get('requestId');

@@ -23,7 +23,10 @@ interface Credentials {
  * first use with a random password kept in `<dataDir>/postgres.json`. PostgreSQL refuses to run as root,
  * so as root the server runs as the system user `postgres` (created if missing).
  */
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: Logger,
+): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.join(dataDir, 'postgres');
   const credentialsFile = path.join(dataDir, 'postgres.json');
   await fs.mkdir(dataDir, { recursive: true });

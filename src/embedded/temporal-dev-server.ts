@@ -25,7 +25,9 @@ export interface TemporalDevServerOptions {
  * Runs `temporal server start-dev` with its state in `<dataDir>/temporal.db`, on free loopback ports.
  * The server is a child of this process: stop() ends it, and it dies with this process's process group.
  */
-export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServerHandle> {
+export async function startTemporalDevServer(
+  options: TemporalDevServerOptions,
+): Promise<TemporalDevServerHandle> {
   await fs.mkdir(options.dataDir, { recursive: true });
   const port = await findFreePort();
   const uiPort = options.ui ? await findFreePort() : undefined;
@@ -65,7 +67,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     ]);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`Temporal dev server did not start: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `Temporal dev server did not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   return {

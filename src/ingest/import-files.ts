@@ -59,7 +59,11 @@ export async function importFiles(
       const result = await storeInstance(deps, bytes, `import:${file}`);
       seriesSeen.add(result.seriesInstanceUid);
       if (result.outcome === 'conflict') {
-        summary.conflicts.push({ file, sopInstanceUid: result.sopInstanceUid, conflictBlobKey: result.conflictBlobKey });
+        summary.conflicts.push({
+          file,
+          sopInstanceUid: result.sopInstanceUid,
+          conflictBlobKey: result.conflictBlobKey,
+        });
       } else if (result.outcome === 'stored') summary.stored += 1;
       else summary.duplicates += 1;
     } catch (error) {
@@ -74,5 +78,11 @@ export async function importFiles(
 
 /** A DICOM Part 10 file has a 128-byte preamble followed by "DICM" (PS3.10 §7.1). */
 export function isPart10(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  );
 }

@@ -48,7 +48,12 @@ function untilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
   });
 }
 
-async function withPlatform<T>(config: Config, logger: Logger, run: (platform: Platform) => Promise<T>, ui = false) {
+async function withPlatform<T>(
+  config: Config,
+  logger: Logger,
+  run: (platform: Platform) => Promise<T>,
+  ui = false,
+) {
   const platform = await openPlatform(config, logger, { temporalUi: ui });
   try {
     return await run(platform);
@@ -126,7 +131,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'import': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
-      if (positionals.length === 0) throw new DomainError('VALIDATION_FAILED', 'import needs at least one file or folder');
+      if (positionals.length === 0)
+        throw new DomainError('VALIDATION_FAILED', 'import needs at least one file or folder');
       const summary = await withPlatform(config, logger, (platform) =>
         importFiles(
           {
@@ -147,7 +153,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       const bundle = await bundleWorkflows();
       await fs.mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
       await fs.writeFile(values.out, bundle.code);
-      process.stdout.write(`workflow bundle written to ${values.out} (set NODUS_WORKFLOW_BUNDLE to use it)\n`);
+      process.stdout.write(
+        `workflow bundle written to ${values.out} (set NODUS_WORKFLOW_BUNDLE to use it)\n`,
+      );
       return 0;
     }
     default:
@@ -170,7 +178,8 @@ export function progressBar(label: string): (done: number, total: number) => voi
 /** One clear line for expected failures (bad config, unreachable services); a stack only for bugs. */
 export function describeFailure(error: unknown): { line: string; exitCode: number } {
   if (error instanceof ConfigError) return { line: error.message, exitCode: 2 };
-  if (error instanceof DomainError) return { line: error.message, exitCode: error.code === 'VALIDATION_FAILED' ? 2 : 1 };
+  if (error instanceof DomainError)
+    return { line: error.message, exitCode: error.code === 'VALIDATION_FAILED' ? 2 : 1 };
   if (error instanceof Error && /embedded PostgreSQL|Temporal (CLI|dev server)/.test(error.message)) {
     return { line: error.message, exitCode: 1 };
   }

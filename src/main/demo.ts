@@ -57,6 +57,7 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   out('Where to look:');
   out(`  curl ${apiUrl}/readyz`);
   if (summary.seriesInstanceUids[0]) out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
-  if (platform.temporalUiUrl) out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
+  if (platform.temporalUiUrl)
+    out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
   out('Reconstruction, detection and Lung-RADS join this workflow as they are built (see README).');
 }

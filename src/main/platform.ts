@@ -83,10 +83,17 @@ export async function openPlatform(
       temporalUiUrl = server.uiUrl;
       logger.info({ address: temporalAddress }, 'embedded Temporal dev server started');
     }
-    const temporal = await connectWithRetry(temporalAddress, config.temporal.namespace, config.temporal.address ? 1 : 30);
+    const temporal = await connectWithRetry(
+      temporalAddress,
+      config.temporal.namespace,
+      config.temporal.address ? 1 : 30,
+    );
     cleanups.push(temporal.close);
 
-    const embedded = { postgres: config.databaseUrl === undefined, temporal: config.temporal.address === undefined };
+    const embedded = {
+      postgres: config.databaseUrl === undefined,
+      temporal: config.temporal.address === undefined,
+    };
     if (embedded.postgres || embedded.temporal) {
       await writeServicesFile(config.dataDir, {
         databaseUrl: embedded.postgres ? databaseUrl : undefined,
@@ -121,7 +128,10 @@ export async function openPlatform(
  * Another nodus process may already run embedded services on this data directory (see services-file.ts):
  * attach to them when they answer, rather than start a second server on the same files.
  */
-async function findRunningEmbeddedServices(config: Config, logger: Logger): Promise<EmbeddedServices | undefined> {
+async function findRunningEmbeddedServices(
+  config: Config,
+  logger: Logger,
+): Promise<EmbeddedServices | undefined> {
   if (config.databaseUrl !== undefined && config.temporal.address !== undefined) return undefined;
   const running = await readServicesFile(config.dataDir);
   if (!running?.databaseUrl || !running.temporalAddress) return undefined;
@@ -140,7 +150,11 @@ async function findRunningEmbeddedServices(config: Config, logger: Logger): Prom
 }
 
 /** An embedded dev server accepts connections slightly before its namespace exists: retry briefly. */
-async function connectWithRetry(address: string, namespace: string, attempts: number): Promise<TemporalClientHandle> {
+async function connectWithRetry(
+  address: string,
+  namespace: string,
+  attempts: number,
+): Promise<TemporalClientHandle> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await connectTemporalClient(address, namespace);

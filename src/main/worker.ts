@@ -2,7 +2,9 @@ import { createSeriesWorker, type SeriesWorkerHandle } from '../temporal/worker.
 import type { Platform } from './platform.js';
 
 /** Starts the series worker of a platform; `done` settles when it stops. */
-export async function startWorker(platform: Platform): Promise<{ handle: SeriesWorkerHandle; done: Promise<void> }> {
+export async function startWorker(
+  platform: Platform,
+): Promise<{ handle: SeriesWorkerHandle; done: Promise<void> }> {
   const { config } = platform;
   const handle = await createSeriesWorker({
     address: platform.temporalAddress,

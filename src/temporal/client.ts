@@ -11,7 +11,10 @@ export interface TemporalClientHandle {
  * Connects to a Temporal frontend and checks it answers; an unreachable address becomes a DomainError
  * DEPENDENCY_UNAVAILABLE with one clear message.
  */
-export async function connectTemporalClient(address: string, namespace: string): Promise<TemporalClientHandle> {
+export async function connectTemporalClient(
+  address: string,
+  namespace: string,
+): Promise<TemporalClientHandle> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address, connectTimeout: '5 seconds' });

@@ -44,7 +44,9 @@ export function seriesWorkflows(client: Client, settings: SeriesWorkflowSettings
 
     /** Waits for the current run of the series' workflow to finish. */
     async result(seriesInstanceUid: string): Promise<ProcessSeriesResult> {
-      return client.workflow.getHandle(seriesWorkflowId(seriesInstanceUid)).result() as Promise<ProcessSeriesResult>;
+      return client.workflow
+        .getHandle(seriesWorkflowId(seriesInstanceUid))
+        .result() as Promise<ProcessSeriesResult>;
     },
   };
 }

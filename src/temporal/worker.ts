@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { DomainError } from '../shared/errors.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { firstLine } from './client.js';
@@ -32,10 +37,14 @@ export async function createSeriesWorker(options: SeriesWorkerOptions): Promise<
   try {
     connection = await NativeConnection.connect({ address: options.address });
   } catch (error) {
-    throw new DomainError('DEPENDENCY_UNAVAILABLE', `cannot reach Temporal at ${options.address}: ${firstLine(error)}`, {
-      retryable: true,
-      cause: error,
-    });
+    throw new DomainError(
+      'DEPENDENCY_UNAVAILABLE',
+      `cannot reach Temporal at ${options.address}: ${firstLine(error)}`,
+      {
+        retryable: true,
+        cause: error,
+      },
+    );
   }
   const worker = await Worker.create({
     connection,

@@ -9,6 +9,7 @@ declare module 'dcmjs' {
     untilTag?: string;
     includeUntilTagValue?: boolean;
   }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- used through `typeof`
   class WritableDicomDict implements DicomDict {
     constructor(meta: DicomDict['meta']);
     meta: DicomDict['meta'];

@@ -23,7 +23,11 @@ describe('bad configuration and unreachable services', () => {
       TEMPORAL_ADDRESS: '127.0.0.1:1',
     });
     expect(code).toBe(1);
-    expect(lines).toEqual([expect.stringMatching(/^nodus: cannot reach PostgreSQL at postgres:\/\/nodus:\*\*\*@127\.0\.0\.1:1\/nodus: /)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^nodus: cannot reach PostgreSQL at postgres:\/\/nodus:\*\*\*@127\.0\.0\.1:1\/nodus: /,
+      ),
+    ]);
   });
 
   it('reports an unreachable Temporal in one line and exits 1', async () => {

@@ -28,14 +28,22 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
 
   it('runs embedded PostgreSQL and Temporal, serves the API while the worker writes, and stops cleanly', async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-embedded-'));
-    const env = { NODUS_DATA_DIR: dataDir, NODUS_API_PORT: '0', NODUS_SERIES_QUIET_PERIOD_MS: '1500', NODUS_LOG_LEVEL: 'warn' };
+    const env = {
+      NODUS_DATA_DIR: dataDir,
+      NODUS_API_PORT: '0',
+      NODUS_SERIES_QUIET_PERIOD_MS: '1500',
+      NODUS_LOG_LEVEL: 'warn',
+    };
     const up = spawnNodus(['up'], env);
     started.push(up);
     const [, apiUrl] = await up.waitFor(/API\s+(http:\/\/\S+)/);
 
     const ready = await fetch(`${apiUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { ok: true }, temporal: { ok: true } },
+    });
     const services = await readServicesFile(dataDir);
     expect(services?.databaseUrl).toMatch(/^postgres:\/\/nodus:.+@127\.0\.0\.1:\d+\/nodus$/);
 
@@ -45,7 +53,13 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     const study = testUid();
     const seriesUid = testUid();
     for (let i = 0; i < 24; i += 1) {
-      const bytes = syntheticCtInstance({ studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: testUid(), instanceNumber: i + 1, z: i });
+      const bytes = syntheticCtInstance({
+        studyInstanceUid: study,
+        seriesInstanceUid: seriesUid,
+        sopInstanceUid: testUid(),
+        instanceNumber: i + 1,
+        z: i,
+      });
       await fs.writeFile(path.join(folder, `slice-${i}.dcm`), bytes);
     }
     const importer = spawnNodus(['import', folder], env);
@@ -60,7 +74,8 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
         ...Array.from({ length: 4 }, () => fetch(`${apiUrl}/readyz`)),
         ...Array.from({ length: 4 }, () => fetch(`${apiUrl}/api/series/${seriesUid}`)),
       ]);
-      for (const response of responses) statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      for (const response of responses)
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       const last = responses.at(-1);
       if (last?.status === 200) finalStatus = ((await last.json()) as { status: string }).status;
       if (finalStatus === 'done') break;
@@ -70,8 +85,14 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     expect([...statuses.keys()].every((status) => status === 200 || status === 404)).toBe(true);
 
     expect((await importer.exited).code).toBe(0);
-    expect(JSON.parse(importer.output().slice(importer.output().indexOf('{')))).toMatchObject({ files: 24, stored: 24 });
-    const series = (await (await fetch(`${apiUrl}/api/series/${seriesUid}`)).json()) as Record<string, unknown>;
+    expect(JSON.parse(importer.output().slice(importer.output().indexOf('{')))).toMatchObject({
+      files: 24,
+      stored: 24,
+    });
+    const series = (await (await fetch(`${apiUrl}/api/series/${seriesUid}`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(series).toMatchObject({ status: 'done', instanceCount: 24, studyInstanceUid: study });
 
     up.child.kill('SIGINT');

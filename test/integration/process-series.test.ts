@@ -95,7 +95,11 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
 
     const after = await app.request(`/api/series/${seriesUid}`);
     expect(after.status).toBe(200);
-    expect(await after.json()).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 3 });
+    expect(await after.json()).toMatchObject({
+      seriesInstanceUid: seriesUid,
+      status: 'done',
+      instanceCount: 3,
+    });
 
     const events = await services.database.db
       .select()
@@ -127,7 +131,11 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     for (let i = 0; i < 4; i += 1) {
       await storeInstance(
         signalling,
-        syntheticCtInstance({ studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: testUid() }),
+        syntheticCtInstance({
+          studyInstanceUid: study,
+          seriesInstanceUid: seriesUid,
+          sopInstanceUid: testUid(),
+        }),
         'test',
       );
     }
@@ -147,7 +155,9 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect(conflict.outcome).toBe('conflict');
     if (conflict.outcome !== 'conflict') return;
     expect(await ingest.blobs.get(conflict.conflictBlobKey)).toEqual(Buffer.from(altered));
-    const stored = await ingest.blobs.get(`instances/${ids.studyInstanceUid}/${ids.seriesInstanceUid}/${ids.sopInstanceUid}.dcm`);
+    const stored = await ingest.blobs.get(
+      `instances/${ids.studyInstanceUid}/${ids.seriesInstanceUid}/${ids.sopInstanceUid}.dcm`,
+    );
     expect(Buffer.from(stored)).toEqual(Buffer.from(original));
     const series = await app.request(`/api/series/${ids.seriesInstanceUid}`);
     expect(await series.json()).toMatchObject({ instanceCount: 1 });
@@ -156,7 +166,10 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
   it('reports ready when PostgreSQL and Temporal answer, and 503 naming the one that does not', async () => {
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { ok: true }, temporal: { ok: true } },
+    });
 
     const unreachable = openDatabase('postgres://nobody@127.0.0.1:1/none', { max: 1 });
     const broken = createApp({
@@ -174,7 +187,10 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     });
     const notReady = await broken.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: false }, temporal: { ok: true } } });
+    expect(await notReady.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { postgres: { ok: false }, temporal: { ok: true } },
+    });
     await unreachable.close();
   });
 });

@@ -15,7 +15,8 @@ export interface NodusProcess {
 /** Runs `nodus <args>` as a real child process with the given environment (on top of a clean base). */
 export function spawnNodus(args: string[], env: Record<string, string | undefined>): NodusProcess {
   const base = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith('NODUS_') || key === 'DATABASE_URL' || key === 'TEMPORAL_ADDRESS') delete base[key];
+  for (const key of Object.keys(base))
+    if (key.startsWith('NODUS_') || key === 'DATABASE_URL' || key === 'TEMPORAL_ADDRESS') delete base[key];
   const child = spawn(process.execPath, [NODUS, ...args], { env: { ...base, ...env }, stdio: 'pipe' });
   let output = '';
   const listeners = new Set<() => void>();
@@ -45,7 +46,9 @@ export function spawnNodus(args: string[], env: Record<string, string | undefine
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`nodus ${args.join(' ')} did not print ${pattern} within ${timeoutMs} ms:\n${output}`));
+        reject(
+          new Error(`nodus ${args.join(' ')} did not print ${pattern} within ${timeoutMs} ms:\n${output}`),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

@@ -52,16 +52,22 @@ describe('a worker killed in the middle of processSeries', () => {
     const study = testUid();
     const seriesUid = testUid();
     for (let i = 0; i < 3; i += 1) {
-      const bytes = syntheticCtInstance({ studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: testUid() });
+      const bytes = syntheticCtInstance({
+        studyInstanceUid: study,
+        seriesInstanceUid: seriesUid,
+        sopInstanceUid: testUid(),
+      });
       await storeInstance(ingest, bytes, 'test');
     }
 
     // The first worker has taken the workflow once it answers queries; then it dies without warning.
     const handle = services.client.workflow.getHandle(`series:${seriesUid}`);
-    await expect.poll(() => handle.query('progress').catch(() => undefined), { timeout: 30_000 }).toEqual({
-      stage: 'waiting-for-instances',
-      instancesSignalled: 3,
-    });
+    await expect
+      .poll(() => handle.query('progress').catch(() => undefined), { timeout: 30_000 })
+      .toEqual({
+        stage: 'waiting-for-instances',
+        instancesSignalled: 3,
+      });
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     expect((await findSeries(services.database.db, seriesUid))?.status).toBe('receiving');
@@ -70,7 +76,7 @@ describe('a worker killed in the middle of processSeries', () => {
     workers.push(second);
     await second.waitFor(/nodus worker is running/);
 
-    const result = await handle.result();
+    const result: unknown = await handle.result();
     expect(result).toEqual({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 3 });
     expect((await findSeries(services.database.db, seriesUid))?.status).toBe('done');
 

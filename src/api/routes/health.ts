@@ -27,7 +27,10 @@ const readyz = createRoute({
   summary: 'Readiness: PostgreSQL and Temporal answer',
   responses: {
     200: { content: { 'application/json': { schema: ReadinessSchema } }, description: 'Ready' },
-    503: { content: { 'application/json': { schema: ReadinessSchema } }, description: 'A dependency is down' },
+    503: {
+      content: { 'application/json': { schema: ReadinessSchema } },
+      description: 'A dependency is down',
+    },
   },
 });
 
@@ -40,7 +43,10 @@ async function timed(check: () => Promise<void>): Promise<z.infer<typeof CheckSc
     await Promise.race([
       check(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
@@ -58,7 +64,10 @@ export function healthRoutes(checks: ReadinessChecks) {
     .openapi(readyz, async (c) => {
       const [postgres, temporal] = await Promise.all([timed(checks.postgres), timed(checks.temporal)]);
       const ready = postgres.ok && temporal.ok;
-      const body = { status: ready ? ('ready' as const) : ('unavailable' as const), checks: { postgres, temporal } };
+      const body = {
+        status: ready ? ('ready' as const) : ('unavailable' as const),
+        checks: { postgres, temporal },
+      };
       return ready ? c.json(body, 200) : c.json(body, 503);
     });
 }

@@ -14,7 +14,10 @@ export interface SeriesSummary {
   updatedAt: Date;
 }
 
-export async function findSeries(db: Database, seriesInstanceUid: string): Promise<SeriesSummary | undefined> {
+export async function findSeries(
+  db: Database,
+  seriesInstanceUid: string,
+): Promise<SeriesSummary | undefined> {
   const [row] = await db
     .select({
       seriesInstanceUid: series.seriesInstanceUid,

@@ -1,4 +1,14 @@
-import { doublePrecision, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { SERIES_STATUSES } from '../../shared/series-status.js';
 import { id, timestamps } from './columns.js';
 import { studies } from './studies.js';

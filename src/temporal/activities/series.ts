@@ -15,16 +15,23 @@ export function createSeriesActivities({ db }: SeriesActivityDeps) {
     async beginSeriesProcessing(input: { seriesInstanceUid: string }): Promise<{ instanceCount: number }> {
       const found = await findSeries(db, input.seriesInstanceUid);
       if (!found) {
-        throw new DomainError('SERIES_NOT_FOUND', `series ${input.seriesInstanceUid} has no stored instances`, {
-          context: { seriesInstanceUid: input.seriesInstanceUid },
-        });
+        throw new DomainError(
+          'SERIES_NOT_FOUND',
+          `series ${input.seriesInstanceUid} has no stored instances`,
+          {
+            context: { seriesInstanceUid: input.seriesInstanceUid },
+          },
+        );
       }
       await setSeriesStatus(db, input.seriesInstanceUid, { status: 'reconstructing', error: null });
       return { instanceCount: found.instanceCount };
     },
 
     /** Marks the series done and records one `series.processed` audit event per workflow run. */
-    async completeSeriesProcessing(input: { seriesInstanceUid: string; instanceCount: number }): Promise<void> {
+    async completeSeriesProcessing(input: {
+      seriesInstanceUid: string;
+      instanceCount: number;
+    }): Promise<void> {
       const { workflowExecution } = Context.current().info;
       const run = workflowExecution ?? { workflowId: 'unknown', runId: 'unknown' };
       await setSeriesStatus(db, input.seriesInstanceUid, { status: 'done', error: null });
