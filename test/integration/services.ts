@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 
 export const testLogger = createLogger('silent');
-installTemporalRuntime(createLogger('warn', { test: true }));
+installTemporalRuntime(createLogger('error', { test: true }));
 
 /** Connections to the run's real PostgreSQL database and Temporal dev server. */
 export async function connectTestServices(): Promise<{
