@@ -134,15 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (positionals.length === 0)
         throw new DomainError('VALIDATION_FAILED', 'import needs at least one file or folder');
       const summary = await withPlatform(config, logger, (platform) =>
-        importFiles(
-          {
-            db: platform.database.db,
-            blobs: platform.blobs,
-            notifySeries: (series, sop) => platform.seriesWorkflows.instanceStored(series, sop),
-          },
-          positionals,
-          progressBar('importing'),
-        ),
+        importFiles(platform.ingest, positionals, progressBar('importing')),
       );
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       return summary.rejected.length > 0 || summary.conflicts.length > 0 ? 1 : 0;

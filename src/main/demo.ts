@@ -29,14 +29,7 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   }
   out(`Importing ${folder} ...`);
   const started = performance.now();
-  const summary = await importFiles(
-    {
-      db: platform.database.db,
-      blobs: platform.blobs,
-      notifySeries: (series, sop) => platform.seriesWorkflows.instanceStored(series, sop),
-    },
-    [folder],
-  );
+  const summary = await importFiles(platform.ingest, [folder]);
   out(
     `  ${summary.files} files: ${summary.stored} stored, ${summary.duplicates} already stored, ` +
       `${summary.conflicts.length} conflicts, ${summary.rejected.length} rejected, ` +

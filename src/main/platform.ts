@@ -12,6 +12,7 @@ import {
 } from '../embedded/services-file.js';
 import { resolveTemporalCli } from '../embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
+import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -30,6 +31,8 @@ export interface Platform {
   temporalUiUrl: string | undefined;
   blobs: BlobStore;
   seriesWorkflows: SeriesWorkflows;
+  /** The ingest service's dependencies: every route (import, C-STORE, STOW-RS) stores through these. */
+  ingest: IngestDeps;
   /** Which services nodus started itself. */
   embedded: { postgres: boolean; temporal: boolean };
   /** Stops in reverse order of start; safe to call twice. */
@@ -102,6 +105,11 @@ export async function openPlatform(
       cleanups.push(() => removeServicesFile(config.dataDir));
     }
 
+    const blobs = new FilesystemBlobStore(path.join(config.dataDir, 'blobs'));
+    const workflows = seriesWorkflows(temporal.client, {
+      taskQueue: config.temporal.taskQueues.series,
+      quietPeriodMs: config.seriesQuietPeriodMs,
+    });
     return {
       config,
       logger,
@@ -110,11 +118,13 @@ export async function openPlatform(
       temporal,
       temporalAddress,
       temporalUiUrl,
-      blobs: new FilesystemBlobStore(path.join(config.dataDir, 'blobs')),
-      seriesWorkflows: seriesWorkflows(temporal.client, {
-        taskQueue: config.temporal.taskQueues.series,
-        quietPeriodMs: config.seriesQuietPeriodMs,
-      }),
+      blobs,
+      seriesWorkflows: workflows,
+      ingest: {
+        db: database.db,
+        blobs,
+        notifySeries: (series, sop) => workflows.instanceStored(series, sop),
+      },
       embedded,
       close,
     };
