@@ -20,17 +20,25 @@ import { PROCESS_SERIES } from '../src/shared/process-series.js';
 export const instanceStored = defineSignal<[InstanceStoredSignal]>(PROCESS_SERIES.instanceStoredSignal);
 export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progressQuery);
 
+const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
 const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing } = proxyActivities<Activities>(
   {
     startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+    retry,
   },
 );
+/** Reconstruction reads every instance: it heartbeats, so a dead worker's attempt is retried within 30 s. */
+const { reconstructSeriesVolume } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
 
 /**
  * One durable workflow per series (workflow id `series:<SeriesInstanceUID>`). It waits until no instance has
- * arrived for the quiet period, then runs the processing steps. Later steps (reconstruction, detection,
- * Lung-RADS) are added here as activities; the workflow only passes references, never voxel data.
+ * arrived for the quiet period, then reconstructs the volume and applies the screening quality gate; detection
+ * and Lung-RADS follow as further activities. Instances that arrive while it works make it wait for quiet again
+ * and process the whole series anew. The workflow passes references (UIDs, blob keys), never voxel data.
  */
 export async function processSeries(input: ProcessSeriesInput): Promise<ProcessSeriesResult> {
   let instancesSignalled = 0;
@@ -43,18 +51,34 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
   });
   setHandler(progress, () => ({ stage, instancesSignalled }));
 
-  // Quiet period: go on once no instance has arrived for `quietPeriodMs`.
-  while (await condition(() => arrivedSinceLastCheck, input.quietPeriodMs)) {
-    arrivedSinceLastCheck = false;
-  }
-
-  stage = 'processing';
   const { seriesInstanceUid } = input;
   try {
-    const { instanceCount } = await beginSeriesProcessing({ seriesInstanceUid });
-    await completeSeriesProcessing({ seriesInstanceUid, instanceCount });
-    stage = 'finished';
-    return { seriesInstanceUid, status: 'done', instanceCount };
+    for (;;) {
+      // Quiet period: go on once no instance has arrived for `quietPeriodMs`.
+      while (await condition(() => arrivedSinceLastCheck, input.quietPeriodMs)) {
+        arrivedSinceLastCheck = false;
+      }
+      stage = 'processing';
+      const { instanceCount } = await beginSeriesProcessing({ seriesInstanceUid });
+      const reconstruction = await reconstructSeriesVolume({ seriesInstanceUid });
+      if (arrivedSinceLastCheck) {
+        // Instances arrived while processing: wait for quiet again and process the whole series anew.
+        stage = 'waiting-for-instances';
+        continue;
+      }
+      stage = 'finished';
+      if (!reconstruction.accepted) {
+        return { seriesInstanceUid, status: 'rejected', instanceCount, quality: reconstruction.issues };
+      }
+      await completeSeriesProcessing({ seriesInstanceUid, instanceCount });
+      return {
+        seriesInstanceUid,
+        status: 'done',
+        instanceCount,
+        volumeKey: reconstruction.volumeKey,
+        quality: reconstruction.issues,
+      };
+    }
   } catch (error) {
     const failure = error instanceof ActivityFailure ? error.cause : error;
     if (!(failure instanceof ApplicationFailure) || failure.type == null) throw error;

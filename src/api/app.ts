@@ -2,11 +2,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import type { Database } from '../db/client.js';
+import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError, type ErrorCode } from '../shared/errors.js';
 import type { SeriesWorkflows } from '../temporal/series-workflows.js';
 import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
 import { requestLogger } from './middleware/request-logger.js';
+import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { seriesRoutes } from './routes/series.js';
 
@@ -23,6 +25,8 @@ export interface AppDeps {
   seriesWorkflows: SeriesWorkflows;
   readiness: ReadinessChecks;
   logger: Logger;
+  /** The one ingest path, for DICOMweb STOW-RS. */
+  ingest: IngestDeps;
 }
 
 /** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
@@ -44,6 +48,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', seriesRoutes(deps));
+  app.route('/', dicomwebRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { registerInstance } from '../db/repositories/instances.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
+import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 export interface IngestDeps {
@@ -17,7 +18,7 @@ export type StoreInstanceResult =
       outcome: 'conflict';
       sopInstanceUid: string;
       seriesInstanceUid: string;
-      /** Where the differing file was kept aside. */
+      /** Where the differing file was kept aside (the stored instance keeps its own blob). */
       conflictBlobKey: string;
     };
 
@@ -32,9 +33,16 @@ export async function storeInstance(
   source: string,
 ): Promise<StoreInstanceResult> {
   const header = readInstanceHeader(bytes);
+  if (header.modality !== 'CT') {
+    throw new DomainError('INVALID_DICOM', `modality ${header.modality} is not CT`, {
+      context: { sopInstanceUid: header.sopInstanceUid, modality: header.modality },
+    });
+  }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop } = header;
-  const blobKey = `instances/${study}/${seriesUid}/${sop}.dcm`;
+  // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other, even
+  // when they arrive at the same moment; the database decides which one is the instance.
+  const blobKey = `instances/${study}/${seriesUid}/${sop}.${sha256.slice(0, 16)}.dcm`;
 
   if (!(await deps.blobs.has(blobKey))) await deps.blobs.put(blobKey, bytes);
   const registered = await registerInstance(deps.db, header, {
@@ -45,9 +53,12 @@ export async function storeInstance(
   });
 
   if (registered.outcome === 'conflict') {
-    const conflictBlobKey = `conflicts/${sop}/${sha256}.dcm`;
-    await deps.blobs.put(conflictBlobKey, bytes);
-    return { outcome: 'conflict', sopInstanceUid: sop, seriesInstanceUid: seriesUid, conflictBlobKey };
+    return {
+      outcome: 'conflict',
+      sopInstanceUid: sop,
+      seriesInstanceUid: seriesUid,
+      conflictBlobKey: blobKey,
+    };
   }
   await deps.notifySeries(seriesUid, sop);
   return { outcome: registered.outcome, sopInstanceUid: sop, seriesInstanceUid: seriesUid };

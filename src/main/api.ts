@@ -13,6 +13,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
   const app = createApp({
     db: database.db,
     seriesWorkflows: platform.seriesWorkflows,
+    ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
     readiness: {
       postgres: async () => {

@@ -11,6 +11,8 @@ import { bundleWorkflows } from '../temporal/worker.js';
 import { startApi } from './api.js';
 import { runDemo } from './demo.js';
 import { openPlatform, openPostgres, type Platform } from './platform.js';
+import { phantomCommand } from './phantom-command.js';
+import { volumeCommand } from './volume-command.js';
 import { startWorker } from './worker.js';
 
 const USAGE = `usage: nodus <command> [options]
@@ -22,6 +24,10 @@ commands:
   worker                 the Temporal worker only
   migrate                apply database migrations and exit
   import <path>...       import DICOM files and folders (recursive)
+  phantom --out <folder> [--matrix N] [--slice-mm S]
+                         write a synthetic chest CT series with nodules of known size (phantom.json)
+  volume <series-folder> --out <file.nii[.gz]>
+                         reconstruct a series offline and write NIfTI-1 (RAS affine)
   bundle-workflows --out <file>
                          bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
 
@@ -78,6 +84,39 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'phantom') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { out: { type: 'string' }, matrix: { type: 'string' }, 'slice-mm': { type: 'string' } },
+    });
+    if (!values.out) throw new DomainError('VALIDATION_FAILED', 'usage: nodus phantom --out <folder>');
+    const matrix = values.matrix === undefined ? undefined : Number(values.matrix);
+    const slice = values['slice-mm'] === undefined ? undefined : Number(values['slice-mm']);
+    if (
+      (matrix !== undefined && !(Number.isInteger(matrix) && matrix >= 64 && matrix <= 1024)) ||
+      (slice !== undefined && !(slice > 0 && slice <= 10))
+    ) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        '--matrix must be an integer 64-1024 and --slice-mm a number in (0, 10]',
+      );
+    }
+    return phantomCommand(values.out, {
+      ...(matrix !== undefined && { matrix, pixelSpacingMm: (256 * 1.4) / matrix }),
+      ...(slice !== undefined && { sliceSpacingMm: slice }),
+    });
+  }
+  if (command === 'volume') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' } },
+    });
+    if (positionals.length === 0 || !values.out) {
+      throw new DomainError('VALIDATION_FAILED', 'usage: nodus volume <series-folder> --out <file.nii[.gz]>');
+    }
+    return volumeCommand(positionals, values.out);
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);

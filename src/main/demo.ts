@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importFiles } from '../ingest/import-files.js';
+import { writePhantom } from './phantom-command.js';
 import type { Platform } from './platform.js';
 
 /** The shared real CT data set next to the checkout, unless NODUS_SAMPLE_DIR says otherwise. */
@@ -22,10 +23,11 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   out(where);
   out();
 
-  const folder = path.join(sampleDataDir(platform.config.sampleDir), DEMO_SERIES);
+  let folder = path.join(sampleDataDir(platform.config.sampleDir), DEMO_SERIES);
   if (!fs.existsSync(folder)) {
-    out(`No sample CT at ${folder} (set NODUS_SAMPLE_DIR to the shared data folder); nothing imported.`);
-    return;
+    out(`No sample CT at ${folder} (NODUS_SAMPLE_DIR); writing a synthetic chest phantom instead.`);
+    folder = path.join(platform.config.dataDir, 'phantom');
+    await writePhantom(folder, {});
   }
   out(`Importing ${folder} ...`);
   const started = performance.now();

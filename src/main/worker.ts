@@ -10,7 +10,7 @@ export async function startWorker(
     address: platform.temporalAddress,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueues.series,
-    deps: { db: platform.database.db },
+    deps: { db: platform.database.db, blobs: platform.blobs },
     workflowBundlePath: config.temporal.workflowBundlePath,
   });
   return { handle, done: handle.run() };

@@ -17,6 +17,10 @@ export interface ProcessSeriesResult {
   seriesInstanceUid: string;
   status: SeriesStatus;
   instanceCount: number;
+  /** Blob key of the reconstructed volume (NIfTI-1, int16 HU). */
+  volumeKey?: string | undefined;
+  /** Quality gate findings: why the series was rejected, or caveats. */
+  quality?: { code: string; severity: 'caveat' | 'reject'; message: string }[];
   error?: { code: string; message: string };
 }
 

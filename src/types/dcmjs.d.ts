@@ -25,7 +25,12 @@ declare module 'dcmjs' {
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDict['dict'];
       };
     };
-    log: { setLevel(level: string): void; level?: unknown };
+    log: {
+      setLevel(level: string): void;
+      level?: unknown;
+      /** loglevel child loggers, e.g. 'validation.dcmjs'. */
+      getLogger(name: string): { setLevel(level: string): void };
+    };
   };
   export default dcmjs;
 }

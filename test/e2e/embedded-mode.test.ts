@@ -58,7 +58,7 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
         seriesInstanceUid: seriesUid,
         sopInstanceUid: testUid(),
         instanceNumber: i + 1,
-        z: i,
+        z: i * 5,
       });
       await fs.writeFile(path.join(folder, `slice-${i}.dcm`), bytes);
     }

@@ -1,3 +1,4 @@
+import { findInstanceBlobKey } from '../../src/db/repositories/instances.js';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -24,23 +25,21 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
   beforeAll(async () => {
     services = await connectTestServices();
     const taskQueue = uniqueTaskQueue('process-series');
+    blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-blobs-'));
+    const blobs = new FilesystemBlobStore(blobDir);
     worker = await createSeriesWorker({
       address: services.temporalAddress,
       namespace: 'default',
       taskQueue,
-      deps: { db: services.database.db },
+      deps: { db: services.database.db, blobs },
     });
     void worker.run();
     workflows = seriesWorkflows(services.client, { taskQueue, quietPeriodMs: 500 });
-    blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-blobs-'));
-    ingest = {
-      db: services.database.db,
-      blobs: new FilesystemBlobStore(blobDir),
-      notifySeries: () => Promise.resolve(),
-    };
+    ingest = { db: services.database.db, blobs, notifySeries: () => Promise.resolve() };
     app = createApp({
       db: services.database.db,
       seriesWorkflows: workflows,
+      ingest,
       logger: testLogger,
       readiness: {
         postgres: async () => {
@@ -59,6 +58,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     await fs.rm(blobDir, { recursive: true, force: true });
   });
 
+  /** A synthetic axial series: `count` slices 5 mm apart (30 slices cover 150 mm, enough for the quality gate). */
   async function storeSeries(count: number) {
     const study = testUid();
     const seriesUid = testUid();
@@ -68,7 +68,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
         seriesInstanceUid: seriesUid,
         sopInstanceUid: testUid(),
         instanceNumber: i + 1,
-        z: i * 1.25,
+        z: i * 5,
       });
       await storeInstance(ingest, bytes, 'test');
     }
@@ -76,10 +76,10 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
   }
 
   it('starts processSeries through the API and sees it complete', async () => {
-    const seriesUid = await storeSeries(3);
+    const seriesUid = await storeSeries(30);
 
     const before = await app.request(`/api/series/${seriesUid}`);
-    expect(await before.json()).toMatchObject({ status: 'receiving', instanceCount: 3 });
+    expect(await before.json()).toMatchObject({ status: 'receiving', instanceCount: 30 });
 
     const started = await app.request(`/api/series/${seriesUid}/process`, { method: 'POST' });
     expect(started.status).toBe(202);
@@ -91,14 +91,22 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect(again.status).toBe(202);
 
     const result = await workflows.result(seriesUid);
-    expect(result).toEqual({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 3 });
+    expect(result).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 30 });
+    expect(result.volumeKey).toMatch(new RegExp(`^volumes/${seriesUid}/[0-9a-f]{64}\\.nii$`));
+    expect(result.quality?.map((issue) => issue.code)).toEqual(['incomplete-coverage']);
 
     const after = await app.request(`/api/series/${seriesUid}`);
     expect(after.status).toBe(200);
     expect(await after.json()).toMatchObject({
       seriesInstanceUid: seriesUid,
       status: 'done',
-      instanceCount: 3,
+      instanceCount: 30,
+      volume: {
+        dimensions: [8, 8, 30],
+        spacing: [0.7, 0.7, 5],
+        origin: [-100, -100, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      },
     });
 
     const events = await services.database.db
@@ -140,7 +148,11 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
       );
     }
     const result = await workflows.result(seriesUid);
-    expect(result).toMatchObject({ status: 'done', instanceCount: 4 });
+    // Four slices at one position: stored and processed, then rejected by the quality gate with the reasons.
+    expect(result).toMatchObject({ status: 'rejected', instanceCount: 4 });
+    expect(result.quality?.map((issue) => issue.code)).toEqual(
+      expect.arrayContaining(['too-few-slices', 'duplicate-positions']),
+    );
     const handle = services.client.workflow.getHandle(`series:${seriesUid}`);
     expect(await handle.query('progress')).toEqual({ stage: 'finished', instancesSignalled: 4 });
   });
@@ -156,7 +168,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     if (conflict.outcome !== 'conflict') return;
     expect(await ingest.blobs.get(conflict.conflictBlobKey)).toEqual(Buffer.from(altered));
     const stored = await ingest.blobs.get(
-      `instances/${ids.studyInstanceUid}/${ids.seriesInstanceUid}/${ids.sopInstanceUid}.dcm`,
+      (await findInstanceBlobKey(services.database.db, ids.sopInstanceUid))!,
     );
     expect(Buffer.from(stored)).toEqual(Buffer.from(original));
     const series = await app.request(`/api/series/${ids.seriesInstanceUid}`);
@@ -175,6 +187,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     const broken = createApp({
       db: unreachable.db,
       seriesWorkflows: workflows,
+      ingest: { ...ingest, db: unreachable.db },
       logger: testLogger,
       readiness: {
         postgres: async () => {

@@ -51,11 +51,12 @@ describe('a worker killed in the middle of processSeries', () => {
     };
     const study = testUid();
     const seriesUid = testUid();
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 30; i += 1) {
       const bytes = syntheticCtInstance({
         studyInstanceUid: study,
         seriesInstanceUid: seriesUid,
         sopInstanceUid: testUid(),
+        z: i * 5,
       });
       await storeInstance(ingest, bytes, 'test');
     }
@@ -66,7 +67,7 @@ describe('a worker killed in the middle of processSeries', () => {
       .poll(() => handle.query('progress').catch(() => undefined), { timeout: 30_000 })
       .toEqual({
         stage: 'waiting-for-instances',
-        instancesSignalled: 3,
+        instancesSignalled: 30,
       });
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -77,7 +78,7 @@ describe('a worker killed in the middle of processSeries', () => {
     await second.waitFor(/nodus worker is running/);
 
     const result: unknown = await handle.result();
-    expect(result).toEqual({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 3 });
+    expect(result).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 30 });
     expect((await findSeries(services.database.db, seriesUid))?.status).toBe('done');
 
     const processed = await services.database.db
@@ -90,7 +91,11 @@ describe('a worker killed in the middle of processSeries', () => {
     const scheduled = (history.events ?? [])
       .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter((name): name is string => typeof name === 'string');
-    expect(scheduled).toEqual(['beginSeriesProcessing', 'completeSeriesProcessing']);
+    expect(scheduled).toEqual([
+      'beginSeriesProcessing',
+      'reconstructSeriesVolume',
+      'completeSeriesProcessing',
+    ]);
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });

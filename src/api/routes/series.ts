@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
 import { findSeries } from '../../db/repositories/series.js';
+import { latestVolume } from '../../db/repositories/volumes.js';
 import { isDicomUid } from '../../shared/dicom-uid.js';
 import { DomainError } from '../../shared/errors.js';
 import { SERIES_STATUSES } from '../../shared/series-status.js';
@@ -26,6 +27,18 @@ const SeriesSchema = z
       z.object({ code: z.string(), severity: z.enum(['caveat', 'reject']), message: z.string() }),
     ),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    volume: z
+      .object({
+        dimensions: z.array(z.number().int()).openapi({ description: '[columns, rows, slices] (i, j, k)' }),
+        spacing: z.array(z.number()).openapi({ description: 'voxel size along i, j, k, mm' }),
+        origin: z
+          .array(z.number())
+          .openapi({ description: 'centre of voxel (0,0,0), DICOM patient frame LPS, mm' }),
+        direction: z
+          .array(z.number())
+          .openapi({ description: 'row-major 3x3: unit vectors of the i, j, k axes in LPS' }),
+      })
+      .optional(),
     updatedAt: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Series');
@@ -74,9 +87,25 @@ export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
   };
   return new OpenAPIHono<AppEnv>()
     .openapi(getSeries, async (c) => {
-      const found = await load(c.req.valid('param').seriesInstanceUid);
-      const { error, updatedAt, ...rest } = found;
-      return c.json({ ...rest, ...(error && { error }), updatedAt: updatedAt.toISOString() }, 200);
+      const { seriesInstanceUid } = c.req.valid('param');
+      const { error, updatedAt, ...rest } = await load(seriesInstanceUid);
+      const volume = await latestVolume(db, seriesInstanceUid);
+      return c.json(
+        {
+          ...rest,
+          ...(error && { error }),
+          ...(volume && {
+            volume: {
+              dimensions: volume.dimensions,
+              spacing: volume.spacingMm,
+              origin: volume.originLps,
+              direction: volume.direction,
+            },
+          }),
+          updatedAt: updatedAt.toISOString(),
+        },
+        200,
+      );
     })
     .openapi(processSeries, async (c) => {
       const { seriesInstanceUid } = c.req.valid('param');

@@ -130,3 +130,25 @@ export async function registerInstance(
     return { outcome: 'conflict', instanceId: existing!.id, storedSha256: existing!.sha256 };
   });
 }
+
+/** Blob keys of a series' instances, in a stable order (reconstruction sorts by geometry itself). */
+export async function listSeriesInstanceBlobs(
+  db: Database,
+  seriesInstanceUid: string,
+): Promise<{ sopInstanceUid: string; blobKey: string }[]> {
+  return db
+    .select({ sopInstanceUid: instances.sopInstanceUid, blobKey: instances.blobKey })
+    .from(instances)
+    .innerJoin(series, eq(instances.seriesId, series.id))
+    .where(eq(series.seriesInstanceUid, seriesInstanceUid))
+    .orderBy(instances.sopInstanceUid);
+}
+
+/** Blob key of the stored (canonical) object of an instance. */
+export async function findInstanceBlobKey(db: Database, sopInstanceUid: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ blobKey: instances.blobKey })
+    .from(instances)
+    .where(eq(instances.sopInstanceUid, sopInstanceUid));
+  return row?.blobKey;
+}

@@ -7,6 +7,7 @@ function app(readiness: Partial<AppDeps['readiness']> = {}) {
   return createApp({
     db: {} as AppDeps['db'],
     seriesWorkflows: {} as AppDeps['seriesWorkflows'],
+    ingest: {} as AppDeps['ingest'],
     logger: createLogger('silent'),
     readiness: {
       postgres: readiness.postgres ?? (() => Promise.resolve()),
@@ -56,6 +57,60 @@ describe('createApp', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
+  it.each([
+    ['application/json', 'application/json'],
+    ['multipart/form-data', 'multipart/form-data; boundary=x'],
+    [
+      'a root type other than application/dicom',
+      'multipart/related; type="application/dicom+json"; boundary=x',
+    ],
+  ])('answers STOW-RS with %s as Content-Type 415 with the error envelope', async (_name, contentType) => {
+    const response = await app().request('/dicomweb/studies', {
+      method: 'POST',
+      headers: { 'Content-Type': contentType },
+      body: '--x\r\n\r\nbody\r\n--x--',
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', requestId: response.headers.get('x-request-id') },
+    });
+  });
+
+  it.each([
+    ['no boundary', 'multipart/related; type="application/dicom"', '--x\r\n\r\nbody\r\n--x--', /no boundary/],
+    [
+      'no close delimiter',
+      'multipart/related; type=application/dicom; boundary=x',
+      '--x\r\n\r\nbody',
+      /close delimiter/,
+    ],
+  ])(
+    'answers a STOW-RS request with %s 400 with the error envelope',
+    async (_name, contentType, body, message) => {
+      const response = await app().request('/dicomweb/studies', {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body,
+      });
+      expect(response.status).toBe(400);
+      const json = (await response.json()) as { error: { code: string; message: string } };
+      expect(json.error.code).toBe('VALIDATION_FAILED');
+      expect(json.error.message).toMatch(message);
+    },
+  );
+
+  it('rejects an invalid StudyInstanceUID in a STOW-RS URL with the error envelope', async () => {
+    const response = await app().request('/dicomweb/studies/not-a-uid', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/related; type="application/dicom"; boundary=x' },
+      body: '--x\r\n\r\nbody\r\n--x--',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.message).toMatch(/studyInstanceUid: must be a DICOM UID/);
+  });
+
   it('publishes an OpenAPI document generated from the route schemas', async () => {
     const response = await app().request('/openapi.json');
     const doc = (await response.json()) as {
@@ -68,12 +123,14 @@ describe('createApp', () => {
       [
         '/api/series/{seriesInstanceUid}',
         '/api/series/{seriesInstanceUid}/process',
+        '/dicomweb/studies',
+        '/dicomweb/studies/{studyInstanceUid}',
         '/healthz',
         '/readyz',
       ].sort(),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Error', 'Series', 'Readiness']),
+      expect.arrayContaining(['Error', 'Series', 'Readiness', 'StoreInstancesResponse']),
     );
   });
 });

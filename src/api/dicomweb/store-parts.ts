@@ -1,0 +1,132 @@
+import { readInstanceHeader, type InstanceHeader } from '../../dicom/read-instance.js';
+import { storeInstance, type IngestDeps } from '../../ingest/store-instance.js';
+import type { Logger } from '../../logging/logger.js';
+import { DomainError } from '../../shared/errors.js';
+import { FAILURE_REASON, type FailureReason } from './failure-reasons.js';
+import { parseMediaType, type BodyPart } from './multipart-related.js';
+import { readMediaStorageUids } from './part10-meta.js';
+import type { PartOutcome } from './store-instances-response.js';
+
+/** nodus screens chest CT: STOW-RS accepts instances of these modalities only. */
+export const ACCEPTED_MODALITIES: ReadonlySet<string> = new Set(['CT']);
+
+export interface StorePartsOptions {
+  /** The study of the request URL (`/studies/{uid}`): instances of other studies are rejected. */
+  studyInstanceUid?: string;
+  logger: Logger;
+}
+
+/**
+ * Stores every part of a Store Transaction through the one ingest path (`storeInstance`, source
+ * `stow-rs`) and says what became of each, in part order. A part that fails never affects the others:
+ * every error, expected or not, becomes that part's failure outcome. Parts are stored one after the
+ * other: storing several at once measured no faster (each part fsyncs its blob and updates the same
+ * series row), and one at a time never races two parts with the same SOPInstanceUID.
+ */
+export async function storeParts(
+  deps: IngestDeps,
+  parts: readonly BodyPart[],
+  options: StorePartsOptions,
+): Promise<PartOutcome[]> {
+  const outcomes: PartOutcome[] = [];
+  for (const [index, part] of parts.entries()) {
+    const outcome = await storePart(deps, part, options);
+    if (outcome.status === 'failed') {
+      options.logger.warn(
+        { part: index + 1, failureReason: outcome.failureReason, sopInstanceUid: outcome.sopInstanceUid },
+        `STOW-RS part not stored: ${outcome.message}`,
+      );
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOptions): Promise<PartOutcome> {
+  // A part without Content-Type has the root type of the request, application/dicom.
+  const declared = part.headers['content-type'];
+  const mediaType = declared === undefined ? 'application/dicom' : parseMediaType(declared)?.essence;
+  if (mediaType !== 'application/dicom') {
+    return failed(
+      FAILURE_REASON.cannotUnderstand,
+      readMediaStorageUids(part.body),
+      `part Content-Type ${JSON.stringify(declared)} is not application/dicom`,
+    );
+  }
+
+  let header: InstanceHeader;
+  try {
+    header = readInstanceHeader(part.body);
+  } catch (error) {
+    return failedToRead(error, part.body);
+  }
+  const ids = { sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid };
+  if (options.studyInstanceUid !== undefined && header.studyInstanceUid !== options.studyInstanceUid) {
+    return failed(
+      FAILURE_REASON.studyInstanceUidMismatch,
+      ids,
+      `StudyInstanceUID ${header.studyInstanceUid} is not the study of the request, ${options.studyInstanceUid}`,
+    );
+  }
+  if (!ACCEPTED_MODALITIES.has(header.modality)) {
+    return failed(
+      FAILURE_REASON.sopClassNotSupported,
+      ids,
+      `modality ${header.modality} is not accepted (only ${[...ACCEPTED_MODALITIES].join(', ')})`,
+    );
+  }
+
+  try {
+    const result = await storeInstance(deps, part.body, 'stow-rs');
+    if (result.outcome === 'conflict') {
+      return failed(
+        FAILURE_REASON.duplicateSopInstance,
+        ids,
+        `SOPInstanceUID already stored with different content; this copy kept at ${result.conflictBlobKey}`,
+      );
+    }
+    return { status: 'stored', outcome: result.outcome, ...ids };
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'INVALID_DICOM') return failedToRead(error, part.body);
+    options.logger.error({ err: error, sopInstanceUid: ids.sopInstanceUid }, 'STOW-RS part failed to store');
+    const reason =
+      (error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC'
+        ? FAILURE_REASON.outOfResources
+        : FAILURE_REASON.processingFailure;
+    return failed(reason, ids, `storing failed: ${messageOf(error)}`);
+  }
+}
+
+/** A part the header reader rejected: a missing or invalid required attribute, or not DICOM at all. */
+function failedToRead(error: unknown, bytes: Uint8Array): PartOutcome {
+  if (!(error instanceof DomainError) || error.code !== 'INVALID_DICOM') {
+    return failed(
+      FAILURE_REASON.processingFailure,
+      readMediaStorageUids(bytes),
+      `reading the header failed: ${messageOf(error)}`,
+    );
+  }
+  const reason =
+    error.context.attribute === undefined
+      ? FAILURE_REASON.cannotUnderstand
+      : FAILURE_REASON.dataSetDoesNotMatchSopClass;
+  return failed(reason, readMediaStorageUids(bytes), error.message);
+}
+
+function failed(
+  failureReason: FailureReason,
+  ids: { sopClassUid: string | undefined; sopInstanceUid: string | undefined },
+  message: string,
+): PartOutcome {
+  return {
+    status: 'failed',
+    failureReason,
+    message,
+    sopClassUid: ids.sopClassUid,
+    sopInstanceUid: ids.sopInstanceUid,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { Database } from '../../db/client.js';
+import { listSeriesInstanceBlobs } from '../../db/repositories/instances.js';
+import { setSeriesStatus } from '../../db/repositories/series.js';
+import { upsertVolume } from '../../db/repositories/volumes.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { encodeNifti1 } from '../../volume/nifti.js';
+import type { QualityIssue } from '../../volume/quality-issue.js';
+import { reconstructSeries } from '../../volume/reconstruct-series.js';
+
+export interface ReconstructActivityDeps {
+  db: Database;
+  blobs: BlobStore;
+}
+
+/** What the workflow learns from reconstruction: references and verdicts, never voxels. */
+export interface ReconstructionOutcome {
+  accepted: boolean;
+  /** Blob key of the NIfTI-1 volume (int16 HU, RAS affine), when one was built. */
+  volumeKey: string | undefined;
+  dimensions: number[] | undefined;
+  issues: QualityIssue[];
+}
+
+export function createReconstructActivities({ db, blobs }: ReconstructActivityDeps) {
+  return {
+    /**
+     * Decodes the stored instances, reconstructs the HU volume, stores it in the blob store (key derived from
+     * its content, so a retry writes the same blob) and records it with the series' quality issues.
+     * Heartbeats per instance read.
+     */
+    async reconstructSeriesVolume(input: { seriesInstanceUid: string }): Promise<ReconstructionOutcome> {
+      const { seriesInstanceUid } = input;
+      const entries = await listSeriesInstanceBlobs(db, seriesInstanceUid);
+      async function* instances() {
+        for (const [index, entry] of entries.entries()) {
+          Context.current().heartbeat({ read: index });
+          yield { source: entry.sopInstanceUid, bytes: await blobs.get(entry.blobKey) };
+        }
+      }
+      const result = await reconstructSeries(instances());
+      let volumeKey: string | undefined;
+      if (result.volume) {
+        const nifti = encodeNifti1(result.volume);
+        const sha256 = createHash('sha256').update(nifti).digest('hex');
+        volumeKey = `volumes/${seriesInstanceUid}/${sha256}.nii`;
+        if (!(await blobs.has(volumeKey))) await blobs.put(volumeKey, nifti);
+        await upsertVolume(db, seriesInstanceUid, result.volume, { blobKey: volumeKey, sha256 });
+      }
+      await setSeriesStatus(db, seriesInstanceUid, {
+        status: result.accepted ? 'reconstructing' : 'rejected',
+        quality: result.issues,
+      });
+      return {
+        accepted: result.accepted,
+        volumeKey,
+        dimensions: result.volume ? [...result.volume.dimensions] : undefined,
+        issues: result.issues,
+      };
+    },
+  };
+}

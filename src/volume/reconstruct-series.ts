@@ -1,0 +1,57 @@
+import { decodeInstance } from '../dicom/pixel-data.js';
+import { DomainError } from '../shared/errors.js';
+import type { QualityIssue } from './quality-issue.js';
+import { assessScreeningQuality } from './quality.js';
+import { reconstructVolume, type SliceGeometry } from './reconstruct.js';
+import { sliceImagesOf, type SliceImage } from './slice-image.js';
+import type { CtVolume } from './volume.js';
+
+export interface SeriesReconstruction {
+  /** Undefined when the slices do not form one volume (mixed sizes, tilt, ...). */
+  volume: CtVolume | undefined;
+  /** False when any issue has severity `reject`: the series is not fit for lung screening. */
+  accepted: boolean;
+  geometry: SliceGeometry | undefined;
+  /** Every quality gate and reconstruction finding, rejects first. */
+  issues: QualityIssue[];
+  /** Instances that could not be decoded, with the reason; the series is reconstructed from the rest. */
+  undecodable: { source: string; reason: string }[];
+}
+
+/**
+ * Decodes the instances of one series, reconstructs its HU volume and runs the screening quality gate.
+ * `instances` yields Part 10 bytes with a label (file path or blob key) used in error reports.
+ */
+export async function reconstructSeries(
+  instances:
+    AsyncIterable<{ source: string; bytes: Uint8Array }> | Iterable<{ source: string; bytes: Uint8Array }>,
+): Promise<SeriesReconstruction> {
+  const slices: SliceImage[] = [];
+  const undecodable: SeriesReconstruction['undecodable'] = [];
+  for await (const { source, bytes } of instances) {
+    try {
+      slices.push(...sliceImagesOf(await decodeInstance(bytes)));
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      undecodable.push({ source, reason: error.message });
+    }
+  }
+  const reconstruction = reconstructVolume(slices);
+  const geometry = reconstruction.ok ? reconstruction.geometry : undefined;
+  const issues = [...assessScreeningQuality(slices, geometry), ...reconstruction.issues];
+  if (undecodable.length > 0) {
+    issues.push({
+      code: 'missing-slices',
+      severity: 'caveat',
+      message: `${undecodable.length} instance(s) could not be decoded and are left out`,
+    });
+  }
+  issues.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'reject' ? -1 : 1));
+  return {
+    volume: reconstruction.ok ? reconstruction.volume : undefined,
+    accepted: !issues.some((issue) => issue.severity === 'reject'),
+    geometry,
+    issues,
+    undecodable,
+  };
+}
