@@ -38,7 +38,7 @@ export async function storeInstance(
       context: { sopInstanceUid: header.sopInstanceUid, modality: header.modality },
     });
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = datasetSha256(bytes);
   const { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop } = header;
   // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other, even
   // when they arrive at the same moment; the database decides which one is the instance.
@@ -62,4 +62,23 @@ export async function storeInstance(
   }
   await deps.notifySeries(seriesUid, sop);
   return { outcome: registered.outcome, sopInstanceUid: sop, seriesInstanceUid: seriesUid };
+}
+
+/**
+ * SHA-256 of the data set, without the preamble and File Meta Information (group 0002): the same instance
+ * received over C-STORE, STOW-RS or from a file differs only in its file meta, and must count as the same.
+ */
+export function datasetSha256(bytes: Uint8Array): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start = 0;
+  // (0002,0000) FileMetaInformationGroupLength, explicit VR "UL", right after "DICM".
+  if (
+    bytes.length >= 144 &&
+    view.getUint32(132, true) === 0x00000002 &&
+    bytes[136] === 0x55 &&
+    bytes[137] === 0x4c
+  ) {
+    start = Math.min(bytes.length, 144 + view.getUint32(140, true));
+  }
+  return createHash('sha256').update(bytes.subarray(start)).digest('hex');
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { runMigrations } from '../db/migrate.js';
+import { startDicomScp } from '../ingest/dicom-scp.js';
 import { importFiles } from '../ingest/import-files.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
@@ -68,9 +69,25 @@ async function withPlatform<T>(
   }
 }
 
-function describe(platform: Platform, apiUrl?: string): string {
+/** The DICOM C-STORE receiver on NODUS_DICOM_AE_TITLE / NODUS_DICOM_PORT, next to the API. */
+function startScp(platform: Platform) {
+  const { config } = platform;
+  return startDicomScp({
+    aeTitle: config.dicom.aeTitle,
+    host: config.api.host,
+    port: config.dicom.port,
+    ingest: platform.ingest,
+    logger: platform.logger.child({ component: 'dicom-scp' }),
+  });
+}
+
+function describe(platform: Platform, apiUrl?: string, dicomPort?: number): string {
+  const { aeTitle } = platform.config.dicom;
   const lines = [
     apiUrl && `  API          ${apiUrl}  (try ${apiUrl}/readyz, ${apiUrl}/openapi.json)`,
+    apiUrl && `  STOW-RS      POST ${apiUrl}/dicomweb/studies  (multipart/related; type="application/dicom")`,
+    dicomPort !== undefined &&
+      `  DICOM        AE ${aeTitle} on ${platform.config.api.host}:${dicomPort}  (storescu -aec ${aeTitle} ${platform.config.api.host} ${dicomPort} <files>)`,
     `  PostgreSQL   ${platform.embedded.postgres ? `embedded, data in ${path.join(platform.config.dataDir, 'postgres')}` : 'external (DATABASE_URL)'}`,
     `  Temporal     ${platform.temporalAddress}${platform.embedded.temporal ? ' (embedded dev server)' : ''}`,
     platform.temporalUiUrl && `  Temporal UI  ${platform.temporalUiUrl}`,
@@ -129,8 +146,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       const platform = await openPlatform(config, logger, { temporalUi: command === 'up' });
       const worker = command === 'api' ? undefined : await startWorker(platform);
       const api = command === 'worker' ? undefined : await startApi(platform);
-      process.stdout.write(`nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url)}\n`);
+      const scp = command === 'worker' ? undefined : await startScp(platform);
+      process.stdout.write(
+        `nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url, scp?.port)}\n`,
+      );
       const stop = once(async () => {
+        await scp?.close();
         await api?.close();
         await worker?.handle.shutdown();
         await platform.close();
@@ -142,14 +163,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       const platform = await openPlatform(config, logger, { temporalUi: true });
       const worker = await startWorker(platform);
       const api = await startApi(platform);
+      const scp = await startScp(platform);
       const stop = once(async () => {
+        await scp.close();
         await api.close();
         await worker.handle.shutdown();
         await platform.close();
       });
       const stopped = untilSignal(logger, stop);
       const { values } = parseArgs({ args: rest, options: { exit: { type: 'boolean', default: false } } });
-      await runDemo(platform, api.url, describe(platform, api.url));
+      await runDemo(platform, api.url, describe(platform, api.url, scp.port));
       if (values.exit) {
         await stop();
         return 0;

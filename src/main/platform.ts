@@ -12,6 +12,7 @@ import {
 } from '../embedded/services-file.js';
 import { resolveTemporalCli } from '../embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
+import { throttledSeriesNotifier } from '../ingest/series-notifier.js';
 import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
@@ -110,6 +111,14 @@ export async function openPlatform(
       taskQueue: config.temporal.taskQueues.series,
       quietPeriodMs: config.seriesQuietPeriodMs,
     });
+    // One signal per series per window: a fraction of the quiet period, so quiet is never declared early.
+    const notifier = throttledSeriesNotifier(
+      (series, sop) => workflows.instanceStored(series, sop),
+      Math.min(1000, Math.max(50, config.seriesQuietPeriodMs / 5)),
+      (error, series) =>
+        logger.error({ err: error, seriesInstanceUid: series }, 'signalling the series workflow failed'),
+    );
+    cleanups.push(notifier.flush);
     return {
       config,
       logger,
@@ -123,7 +132,7 @@ export async function openPlatform(
       ingest: {
         db: database.db,
         blobs,
-        notifySeries: (series, sop) => workflows.instanceStored(series, sop),
+        notifySeries: notifier.notify,
       },
       embedded,
       close,

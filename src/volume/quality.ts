@@ -1,6 +1,6 @@
 import type { QualityIssue } from './quality-issue.js';
 import type { SliceGeometry } from './reconstruct.js';
-import type { SliceImage } from './slice-image.js';
+import type { HuSlice } from './reconstruct.js';
 import { cross, normalize } from './vec3.js';
 
 /** Thresholds of the lung-screening quality gate. Lengths in mm. */
@@ -22,7 +22,7 @@ export const SCREENING_LIMITS = {
  * lung-aware check follows once the lungs are segmented.
  */
 export function assessScreeningQuality(
-  slices: readonly SliceImage[],
+  slices: readonly HuSlice[],
   geometry: SliceGeometry | undefined,
 ): QualityIssue[] {
   const issues: QualityIssue[] = [];

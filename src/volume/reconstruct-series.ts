@@ -2,8 +2,8 @@ import { decodeInstance } from '../dicom/pixel-data.js';
 import { DomainError } from '../shared/errors.js';
 import type { QualityIssue } from './quality-issue.js';
 import { assessScreeningQuality } from './quality.js';
-import { reconstructVolume, type SliceGeometry } from './reconstruct.js';
-import { sliceImagesOf, type SliceImage } from './slice-image.js';
+import { reconstructVolume, toHuSlice, type HuSlice, type SliceGeometry } from './reconstruct.js';
+import { sliceImagesOf } from './slice-image.js';
 import type { CtVolume } from './volume.js';
 
 export interface SeriesReconstruction {
@@ -26,11 +26,12 @@ export async function reconstructSeries(
   instances:
     AsyncIterable<{ source: string; bytes: Uint8Array }> | Iterable<{ source: string; bytes: Uint8Array }>,
 ): Promise<SeriesReconstruction> {
-  const slices: SliceImage[] = [];
+  const slices: HuSlice[] = [];
   const undecodable: SeriesReconstruction['undecodable'] = [];
   for await (const { source, bytes } of instances) {
     try {
-      slices.push(...sliceImagesOf(await decodeInstance(bytes)));
+      // Convert to HU at once: the decoded file can then be released (peak memory ~2x the volume).
+      slices.push(...sliceImagesOf(await decodeInstance(bytes)).map(toHuSlice));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       undecodable.push({ source, reason: error.message });

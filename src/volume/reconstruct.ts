@@ -39,7 +39,7 @@ const reject = (code: QualityIssue['code'], message: string): Reconstruction => 
  * or file order. Uneven spacing and gaps are reported and resampled linearly onto the median step; mixed
  * sizes, orientations or spacings, duplicate positions and gantry tilt are rejected with the reason.
  */
-export function reconstructVolume(slices: readonly SliceImage[]): Reconstruction {
+export function reconstructVolume(slices: readonly HuSlice[]): Reconstruction {
   const reference = slices[0];
   if (!reference) return reject('no-images', 'the series has no images');
   const { rows, columns } = reference;
@@ -121,7 +121,8 @@ export function reconstructVolume(slices: readonly SliceImage[]): Reconstruction
   let paddingVoxels = 0;
   if (!uneven) {
     sorted.forEach(({ slice }, k) => {
-      paddingVoxels += writeHu(slice, hu.subarray(k * sliceSize, (k + 1) * sliceSize));
+      hu.set(slice.hu, k * sliceSize);
+      paddingVoxels += slice.paddingVoxels;
     });
   } else {
     paddingVoxels = resampleAlongNormal(sorted, hu, sliceSize, nz, step);
@@ -142,51 +143,106 @@ export function reconstructVolume(slices: readonly SliceImage[]): Reconstruction
   };
 }
 
-/** Converts one slice's stored values to HU (rounded, clamped to int16); padding becomes PADDING_HU. */
-function writeHu(slice: SliceImage, out: Int16Array): number {
-  const { pixels, rescaleSlope: slope, rescaleIntercept: intercept, padding } = slice;
+/** A slice converted to HU: what reconstruction keeps, so the decoded file can be released at once. */
+export type HuSlice = Omit<SliceImage, 'pixels' | 'rescaleSlope' | 'rescaleIntercept' | 'padding'> & {
+  /** HU (rounded, clamped to int16), row-major; padding voxels hold PADDING_HU. */
+  hu: Int16Array;
+  paddingVoxels: number;
+};
+
+/** Converts one slice's stored values to HU; padding (PixelPaddingValue range) becomes PADDING_HU. */
+export function toHuSlice(slice: SliceImage): HuSlice {
+  const { pixels, rescaleSlope, rescaleIntercept, padding, ...rest } = slice;
+  const out = new Int16Array(pixels.length);
   const low = padding?.low ?? Infinity;
   const high = padding?.high ?? -Infinity;
-  let paddingCount = 0;
-  const n = out.length;
-  if (slope === 1 && Number.isInteger(intercept)) {
-    for (let p = 0; p < n; p += 1) {
-      const v = pixels[p]!;
-      if (v >= low && v <= high) {
-        out[p] = PADDING_HU;
-        paddingCount += 1;
-      } else {
-        const h = v + intercept;
-        out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
-      }
-    }
+  let paddingVoxels: number;
+  if (rescaleSlope === 1 && Number.isInteger(rescaleIntercept)) {
+    // One kernel per array type keeps each loop monomorphic (several times faster in V8).
+    if (pixels instanceof Int16Array) paddingVoxels = offsetInt16(pixels, rescaleIntercept, low, high, out);
+    else if (pixels instanceof Uint16Array)
+      paddingVoxels = offsetUint16(pixels, rescaleIntercept, low, high, out);
+    else paddingVoxels = offsetAny(pixels, 1, rescaleIntercept, low, high, out);
   } else {
-    for (let p = 0; p < n; p += 1) {
-      const v = pixels[p]!;
-      if (v >= low && v <= high) {
-        out[p] = PADDING_HU;
-        paddingCount += 1;
-      } else {
-        const h = Math.round(v * slope + intercept);
-        out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
-      }
+    paddingVoxels = offsetAny(pixels, rescaleSlope, rescaleIntercept, low, high, out);
+  }
+  return { ...rest, hu: out, paddingVoxels };
+}
+
+function offsetInt16(
+  pixels: Int16Array,
+  intercept: number,
+  low: number,
+  high: number,
+  out: Int16Array,
+): number {
+  let padding = 0;
+  for (let p = 0; p < pixels.length; p += 1) {
+    const v = pixels[p]!;
+    if (v >= low && v <= high) {
+      out[p] = PADDING_HU;
+      padding += 1;
+    } else {
+      const h = v + intercept;
+      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
     }
   }
-  return paddingCount;
+  return padding;
+}
+
+function offsetUint16(
+  pixels: Uint16Array,
+  intercept: number,
+  low: number,
+  high: number,
+  out: Int16Array,
+): number {
+  let padding = 0;
+  for (let p = 0; p < pixels.length; p += 1) {
+    const v = pixels[p]!;
+    if (v >= low && v <= high) {
+      out[p] = PADDING_HU;
+      padding += 1;
+    } else {
+      const h = v + intercept;
+      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
+    }
+  }
+  return padding;
+}
+
+/** General case: any slope, any array type. */
+function offsetAny(
+  pixels: Int16Array | Uint16Array | Int32Array,
+  slope: number,
+  intercept: number,
+  low: number,
+  high: number,
+  out: Int16Array,
+): number {
+  let padding = 0;
+  for (let p = 0; p < pixels.length; p += 1) {
+    const v = pixels[p]!;
+    if (v >= low && v <= high) {
+      out[p] = PADDING_HU;
+      padding += 1;
+    } else {
+      const h = Math.round(v * slope + intercept);
+      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
+    }
+  }
+  return padding;
 }
 
 /** Linear interpolation between the two nearest slices onto an even grid along the normal. */
 function resampleAlongNormal(
-  sorted: { slice: SliceImage; d: number }[],
+  sorted: { slice: HuSlice; d: number }[],
   hu: Int16Array,
   sliceSize: number,
   nz: number,
   step: number,
 ): number {
-  const converted = sorted.map(({ slice }) => {
-    const out = new Int16Array(sliceSize);
-    return { out, padding: writeHu(slice, out) };
-  });
+  const converted = sorted.map(({ slice }) => ({ out: slice.hu, padding: slice.paddingVoxels }));
   const d0 = sorted[0]!.d;
   let paddingVoxels = 0;
   let lower = 0;

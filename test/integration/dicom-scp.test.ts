@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { DCMTK_ENV, dcmtk } from '../fixtures/dcmtk.js';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -22,24 +23,6 @@ const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
-
-/**
- * DCMTK as packaged by Debian leaves Nagle's algorithm on unless TCP_NODELAY=1: storescu then writes each PDU
- * header and PDV separately and waits ~40 ms for a delayed ACK per small message, whatever the receiver
- * (DCMTK's own storescp included). Turned off here so that test times reflect the receiver.
- */
-const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
-
-/** Runs a DCMTK tool; resolves with its exit code and output, never rejects (a timeout kills it). */
-function dcmtk(tool: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const options = { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: DCMTK_ENV };
-    execFile(tool, args, options, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, output: `${stdout}${stderr}${error?.killed ? '\n(killed: timeout)' : ''}` });
-    });
-  });
-}
 
 /** The data set of a Part 10 file: what follows the File Meta Information group (explicit VR LE). */
 function datasetOf(file: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
+import { stowRequest } from '../fixtures/stow-request.js';
 import { findInstanceBlobKey } from '../../src/db/repositories/instances.js';
 import dcmjs from 'dcmjs';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -20,28 +20,6 @@ const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 const LIDC_CASE = path.resolve(import.meta.dirname, '../../../shared/data/lidc/LIDC-IDRI-0001');
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
-
-/** A STOW-RS request body: each instance one application/dicom part, the boundary quoted. */
-function stowRequest(instances: Uint8Array[], headers: Record<string, string> = {}) {
-  const boundary = `nodus:${randomUUID()}`;
-  const chunks: Uint8Array[] = [Buffer.from('preamble, ignored\r\n')];
-  for (const instance of instances) {
-    chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-      instance,
-      Buffer.from('\r\n'),
-    );
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\nepilogue, ignored`));
-  return {
-    method: 'POST',
-    headers: {
-      'Content-Type': `multipart/related; type="application/dicom"; boundary="${boundary}"`,
-      ...headers,
-    },
-    body: Buffer.concat(chunks),
-  };
-}
 
 function items(response: DicomJson, tag: '00081198' | '00081199'): DicomJson[] {
   return (response[tag]?.Value ?? []) as DicomJson[];

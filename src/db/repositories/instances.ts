@@ -30,14 +30,58 @@ export function institutionCode(name: string | undefined): string {
 }
 
 /**
- * Registers one instance and the patient, study and series it belongs to, in one transaction.
- * Idempotent: upserts keyed by DICOM UIDs; a repeated instance is reported as duplicate or conflict.
+ * Registers one instance, after the patient, study and series it belongs to (upserted once per series per
+ * process). Idempotent: keyed by DICOM UIDs; a repeated instance is reported as duplicate or conflict.
+ * The instance row is one INSERT, so a crash leaves either the whole row or nothing.
  */
 export async function registerInstance(
   db: Database,
   header: InstanceHeader,
   file: StoredFile,
 ): Promise<RegisterOutcome> {
+  const seriesId = await seriesIdFor(db, header);
+  const inserted = await db
+    .insert(instances)
+    .values({
+      seriesId,
+      sopInstanceUid: header.sopInstanceUid,
+      sopClassUid: header.sopClassUid,
+      transferSyntaxUid: header.transferSyntaxUid,
+      instanceNumber: header.instanceNumber,
+      imagePositionPatient: header.imagePositionPatient,
+      ...file,
+    })
+    .onConflictDoNothing({ target: instances.sopInstanceUid })
+    .returning({ id: instances.id });
+  if (inserted[0]) return { outcome: 'stored', instanceId: inserted[0].id };
+  const [existing] = await db
+    .select({ id: instances.id, sha256: instances.sha256 })
+    .from(instances)
+    .where(eq(instances.sopInstanceUid, header.sopInstanceUid));
+  if (existing!.sha256 === file.sha256) return { outcome: 'duplicate', instanceId: existing!.id };
+  return { outcome: 'conflict', instanceId: existing!.id, storedSha256: existing!.sha256 };
+}
+
+/**
+ * Series row ids already registered by this process, per database handle: the institution, patient, study
+ * and series upserts run once per series, not once per instance (ingest speed). Bounded; ids never change.
+ */
+const knownSeries = new WeakMap<Database, Map<string, string>>();
+const KNOWN_SERIES_LIMIT = 10_000;
+
+async function seriesIdFor(db: Database, header: InstanceHeader): Promise<string> {
+  let cache = knownSeries.get(db);
+  if (!cache) knownSeries.set(db, (cache = new Map<string, string>()));
+  const cached = cache.get(header.seriesInstanceUid);
+  if (cached) return cached;
+  const id = await upsertSeriesHierarchy(db, header);
+  if (cache.size >= KNOWN_SERIES_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(header.seriesInstanceUid, id);
+  return id;
+}
+
+/** Upserts the institution, patient, study and series of an instance in one transaction; returns the series id. */
+async function upsertSeriesHierarchy(db: Database, header: InstanceHeader): Promise<string> {
   return db.transaction(async (tx) => {
     const code = institutionCode(header.institutionName);
     const [institution] = await tx
@@ -101,33 +145,7 @@ export async function registerInstance(
       })
       .returning({ id: series.id });
 
-    const inserted = await tx
-      .insert(instances)
-      .values({
-        seriesId: seriesRow!.id,
-        sopInstanceUid: header.sopInstanceUid,
-        sopClassUid: header.sopClassUid,
-        transferSyntaxUid: header.transferSyntaxUid,
-        instanceNumber: header.instanceNumber,
-        imagePositionPatient: header.imagePositionPatient,
-        ...file,
-      })
-      .onConflictDoNothing({ target: instances.sopInstanceUid })
-      .returning({ id: instances.id });
-
-    if (inserted[0]) {
-      await tx
-        .update(series)
-        .set({ instanceCount: sql`${series.instanceCount} + 1` })
-        .where(eq(series.id, seriesRow!.id));
-      return { outcome: 'stored', instanceId: inserted[0].id };
-    }
-    const [existing] = await tx
-      .select({ id: instances.id, sha256: instances.sha256 })
-      .from(instances)
-      .where(eq(instances.sopInstanceUid, header.sopInstanceUid));
-    if (existing!.sha256 === file.sha256) return { outcome: 'duplicate', instanceId: existing!.id };
-    return { outcome: 'conflict', instanceId: existing!.id, storedSha256: existing!.sha256 };
+    return seriesRow!.id;
   });
 }
 

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { SeriesStatus } from '../../shared/series-status.js';
 import type { Database } from '../client.js';
-import { series, studies, type SeriesQualityIssue } from '../schema/index.js';
+import { instances, series, studies, type SeriesQualityIssue } from '../schema/index.js';
 
 export interface SeriesSummary {
   seriesInstanceUid: string;
@@ -23,7 +23,8 @@ export async function findSeries(
       seriesInstanceUid: series.seriesInstanceUid,
       studyInstanceUid: studies.studyInstanceUid,
       status: series.status,
-      instanceCount: series.instanceCount,
+      // Counted, not stored: ingest writes one row per instance and nothing else.
+      instanceCount: sql<number>`(select count(*)::int from ${instances} where ${instances.seriesId} = ${series.id})`,
       modality: series.modality,
       quality: series.quality,
       error: series.error,

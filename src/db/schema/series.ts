@@ -49,7 +49,6 @@ export const series = pgTable(
     /** KVP (0018,0060), kV. */
     kvp: doublePrecision(),
     status: seriesStatus().notNull().default('receiving'),
-    instanceCount: integer().notNull().default(0),
     quality: jsonb().$type<SeriesQualityIssue[]>().notNull().default([]),
     error: jsonb().$type<{ code: string; message: string }>(),
     ...timestamps,
