@@ -18,7 +18,8 @@ import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { DCMTK_ENV, dcmtk } from '../test/fixtures/dcmtk.js';
 import { stowRequest } from '../test/fixtures/stow-request.js';
 
-const folder = process.argv[2] ?? path.join(sampleDataDir(process.env.NODUS_SAMPLE_DIR), 'lidc', 'LIDC-IDRI-0001');
+const folder =
+  process.argv[2] ?? path.join(sampleDataDir(process.env.NODUS_SAMPLE_DIR), 'lidc', 'LIDC-IDRI-0001');
 const files = (await listFiles([folder])).filter((file) => isPart10(fs.readFileSync(file)));
 const megabytes = files.reduce((n, file) => n + fs.statSync(file).size, 0) / 2 ** 20;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nodus-bench-ingest-'));
@@ -62,9 +63,19 @@ async function withPlatform(label: string, run: (platform: Platform) => Promise<
 async function nodusRuns() {
   await withPlatform('cstore', async (platform) => {
     const logger = platform.logger;
-    const scp = await startDicomScp({ aeTitle: 'NODUS', host: '127.0.0.1', port: 0, ingest: platform.ingest, logger });
+    const scp = await startDicomScp({
+      aeTitle: 'NODUS',
+      host: '127.0.0.1',
+      port: 0,
+      ingest: platform.ingest,
+      logger,
+    });
     await timeRun('nodus C-STORE (storescu, 1 association)', async () => {
-      const sent = await dcmtk('storescu', ['-aec', 'NODUS', '+sd', '127.0.0.1', String(scp.port), series], 600_000);
+      const sent = await dcmtk(
+        'storescu',
+        ['-aec', 'NODUS', '+sd', '127.0.0.1', String(scp.port), series],
+        600_000,
+      );
       if (sent.code !== 0) throw new Error(sent.output);
     });
     await scp.close();
@@ -84,7 +95,10 @@ async function storescpRun() {
   const out = path.join(work, 'storescp');
   fs.mkdirSync(out);
   const port = 11000 + Math.floor(Math.random() * 1000);
-  const child = spawn('storescp', ['-od', out, '+xa', '-aet', 'REF', String(port)], { stdio: 'ignore', env: DCMTK_ENV });
+  const child = spawn('storescp', ['-od', out, '+xa', '-aet', 'REF', String(port)], {
+    stdio: 'ignore',
+    env: DCMTK_ENV,
+  });
   await new Promise((resolve) => setTimeout(resolve, 500));
   await timeRun('DCMTK storescp (files only, no database)', async () => {
     const sent = await dcmtk('storescu', ['-aec', 'REF', '+sd', '127.0.0.1', String(port), series], 600_000);
@@ -98,8 +112,12 @@ await nodusRuns();
 await admin.end();
 fs.rmSync(work, { recursive: true, force: true });
 
-console.log(`ingest: ${files.length} instances, ${megabytes.toFixed(1)} MiB from ${folder}; ${os.cpus().length} cores`);
+console.log(
+  `ingest: ${files.length} instances, ${megabytes.toFixed(1)} MiB from ${folder}; ${os.cpus().length} cores`,
+);
 console.log('route | seconds | instances/s | MiB/s');
 for (const { route, seconds } of results) {
-  console.log(`${route} | ${seconds.toFixed(2)} | ${(files.length / seconds).toFixed(1)} | ${(megabytes / seconds).toFixed(1)}`);
+  console.log(
+    `${route} | ${seconds.toFixed(2)} | ${(files.length / seconds).toFixed(1)} | ${(megabytes / seconds).toFixed(1)}`,
+  );
 }

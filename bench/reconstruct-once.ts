@@ -15,7 +15,7 @@ async function* instances() {
     if (isPart10(bytes)) yield { source: file, bytes };
   }
 }
-const result = await reconstructSeries(instances());
+const result = await reconstructSeries(instances(), { expectedSlices: files.length });
 const ms = performance.now() - started;
 const volume = result.volume;
 process.stdout.write(

@@ -14,7 +14,7 @@ export async function volumeCommand(inputs: string[], out: string): Promise<numb
       if (isPart10(bytes)) yield { source: file, bytes };
     }
   }
-  const result = await reconstructSeries(instances());
+  const result = await reconstructSeries(instances(), { expectedSlices: files.length });
   const { volume } = result;
   if (!volume) {
     throw new DomainError('INVALID_DICOM', `no volume: ${result.issues.map((i) => i.message).join('; ')}`);

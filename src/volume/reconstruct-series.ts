@@ -25,13 +25,30 @@ export interface SeriesReconstruction {
 export async function reconstructSeries(
   instances:
     AsyncIterable<{ source: string; bytes: Uint8Array }> | Iterable<{ source: string; bytes: Uint8Array }>,
+  options: {
+    /** How many slices to expect (the instance count of a classic CT series): enables the in-place build. */
+    expectedSlices?: number;
+  } = {},
 ): Promise<SeriesReconstruction> {
   const slices: HuSlice[] = [];
+  let pool: Int16Array | undefined;
   const undecodable: SeriesReconstruction['undecodable'] = [];
   for await (const { source, bytes } of instances) {
     try {
-      // Convert to HU at once: the decoded file can then be released (peak memory ~2x the volume).
-      slices.push(...sliceImagesOf(await decodeInstance(bytes)).map(toHuSlice));
+      // Convert to HU at once, into one buffer sized for the expected slices: the decoded file is released
+      // and that buffer becomes the volume (peak memory about the volume's size, plus one file).
+      for (const slice of sliceImagesOf(await decodeInstance(bytes))) {
+        const size = slice.rows * slice.columns;
+        if (!pool && (options.expectedSlices ?? 0) > 1) pool = new Int16Array(size * options.expectedSlices!);
+        const fits =
+          pool !== undefined && pool.length >= (slices.length + 1) * size && pool.length % size === 0;
+        slices.push(
+          toHuSlice(
+            slice,
+            fits ? pool!.subarray(slices.length * size, (slices.length + 1) * size) : undefined,
+          ),
+        );
+      }
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       undecodable.push({ source, reason: error.message });

@@ -117,14 +117,18 @@ export function reconstructVolume(slices: readonly HuSlice[]): Reconstruction {
   const sliceSize = rows * columns;
   const nz = uneven ? Math.round(along / medianStep) + 1 : sorted.length;
   const step = uneven ? along / (nz - 1) : medianStep;
-  const hu = new Int16Array(sliceSize * nz);
   let paddingVoxels = 0;
+  let hu: Int16Array;
   if (!uneven) {
-    sorted.forEach(({ slice }, k) => {
-      hu.set(slice.hu, k * sliceSize);
-      paddingVoxels += slice.paddingVoxels;
-    });
+    paddingVoxels = sorted.reduce((n, { slice }) => n + slice.paddingVoxels, 0);
+    const inPlace = sortInPlace(
+      sorted.map(({ slice }) => slice.hu),
+      sliceSize,
+    );
+    hu = inPlace ?? new Int16Array(sliceSize * nz);
+    if (!inPlace) sorted.forEach(({ slice }, k) => hu.set(slice.hu, k * sliceSize));
   } else {
+    hu = new Int16Array(sliceSize * nz);
     paddingVoxels = resampleAlongNormal(sorted, hu, sliceSize, nz, step);
   }
 
@@ -151,9 +155,8 @@ export type HuSlice = Omit<SliceImage, 'pixels' | 'rescaleSlope' | 'rescaleInter
 };
 
 /** Converts one slice's stored values to HU; padding (PixelPaddingValue range) becomes PADDING_HU. */
-export function toHuSlice(slice: SliceImage): HuSlice {
+export function toHuSlice(slice: SliceImage, out: Int16Array = new Int16Array(slice.pixels.length)): HuSlice {
   const { pixels, rescaleSlope, rescaleIntercept, padding, ...rest } = slice;
-  const out = new Int16Array(pixels.length);
   const low = padding?.low ?? Infinity;
   const high = padding?.high ?? -Infinity;
   let paddingVoxels: number;
@@ -232,6 +235,44 @@ function offsetAny(
     }
   }
   return padding;
+}
+
+/**
+ * When the slices' HU arrays are consecutive slots of one buffer (see SlicePool), puts them in sorted order
+ * in place, so the buffer itself becomes the volume: no second copy of the voxels (peak memory ~1x).
+ * Returns undefined when the slices do not share such a buffer.
+ */
+function sortInPlace(ordered: Int16Array[], sliceSize: number): Int16Array | undefined {
+  const first = ordered[0];
+  if (!first || ordered.length < 2) return undefined;
+  const buffer = first.buffer;
+  const base = Math.min(...ordered.map((a) => a.byteOffset));
+  const slots = ordered.map((a) => (a.byteOffset - base) / (2 * sliceSize));
+  const valid =
+    ordered.every((a) => a.buffer === buffer && a.length === sliceSize) &&
+    new Set(slots).size === slots.length &&
+    slots.every((s) => Number.isInteger(s) && s < ordered.length);
+  if (!valid) return undefined;
+  const volume = new Int16Array(buffer, base, sliceSize * ordered.length);
+  // Slot slots[k] holds the slice that belongs at k: follow each permutation cycle with one spare slice.
+  const spare = new Int16Array(sliceSize);
+  const done = new Uint8Array(ordered.length);
+  for (let start = 0; start < ordered.length; start += 1) {
+    if (done[start] || slots[start] === start) continue;
+    spare.set(volume.subarray(start * sliceSize, (start + 1) * sliceSize));
+    let k = start;
+    for (;;) {
+      done[k] = 1;
+      const from = slots[k]!;
+      if (from === start) {
+        volume.set(spare, k * sliceSize);
+        break;
+      }
+      volume.copyWithin(k * sliceSize, from * sliceSize, (from + 1) * sliceSize);
+      k = from;
+    }
+  }
+  return volume;
 }
 
 /** Linear interpolation between the two nearest slices onto an even grid along the normal. */

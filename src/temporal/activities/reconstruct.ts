@@ -39,7 +39,7 @@ export function createReconstructActivities({ db, blobs }: ReconstructActivityDe
           yield { source: entry.sopInstanceUid, bytes: await blobs.get(entry.blobKey) };
         }
       }
-      const result = await reconstructSeries(instances());
+      const result = await reconstructSeries(instances(), { expectedSlices: entries.length });
       let volumeKey: string | undefined;
       if (result.volume) {
         const nifti = encodeNifti1(result.volume);

@@ -25,7 +25,8 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 async function reconstructFolder(folder: string) {
   const files = (await listFiles([folder])).map((file) => ({ source: file, bytes: fs.readFileSync(file) }));
-  return reconstructSeries(files.filter(({ bytes }) => isPart10(bytes)));
+  const dicom = files.filter(({ bytes }) => isPart10(bytes));
+  return reconstructSeries(dicom, { expectedSlices: dicom.length });
 }
 
 function dcm2niix(folder: string) {

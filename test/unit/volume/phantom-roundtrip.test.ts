@@ -12,8 +12,11 @@ describe('chest phantom -> DICOM -> reconstruction -> NIfTI', () => {
   // Shuffled: reconstruction must order slices by position, not by arrival.
   const shuffled = series.files.map((bytes, k) => ({ source: `slice-${k}`, bytes })).reverse();
 
-  it('reconstructs the phantom voxel for voxel, padding as air', async () => {
-    const result = await reconstructSeries(shuffled);
+  it.each([
+    ['separate slice buffers', undefined],
+    ['one buffer sorted in place', series.files.length],
+  ])('reconstructs the phantom voxel for voxel, padding as air (%s)', async (_, expectedSlices) => {
+    const result = await reconstructSeries(shuffled, { expectedSlices });
     expect(result.accepted).toBe(true);
     const volume = result.volume!;
     expect(volume.dimensions).toEqual(phantom.dimensions);
