@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServicesFile, servicesFile } from '../../src/embedded/services-file.js';
 import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
+import { dcmtk } from '../fixtures/dcmtk.js';
 import { spawnNodus, type NodusProcess } from '../integration/processes.js';
 
 const portIsOpen = (address: string) =>
@@ -38,6 +39,9 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     const up = spawnNodus(['up'], env);
     started.push(up);
     const [, apiUrl] = await up.waitFor(/API\s+(http:\/\/\S+)/);
+    const [, dicomPort] = await up.waitFor(/DICOM\s+AE NODUS on 127\.0\.0\.1:(\d+)/);
+    const echo = await dcmtk('echoscu', ['-aec', 'NODUS', '127.0.0.1', dicomPort!]);
+    expect(echo.code, echo.output).toBe(0);
 
     const ready = await fetch(`${apiUrl}/readyz`);
     expect(ready.status).toBe(200);
