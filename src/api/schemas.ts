@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isDicomUid } from '../shared/dicom-uid.js';
 import { ERROR_CODES } from '../shared/errors.js';
 
 /** OpenAPI schema of the one error envelope. */
@@ -17,3 +18,10 @@ export const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: ErrorEnvelopeSchema } },
   description,
 });
+
+/** A path parameter holding a DICOM UID (validated, documented in OpenAPI). */
+export const dicomUidParam = (name: string) =>
+  z
+    .string()
+    .refine(isDicomUid, 'must be a DICOM UID (digits and dots, at most 64 characters)')
+    .openapi({ param: { name, in: 'path' }, example: '1.2.840.113619.2.55.3.1234' });

@@ -2,24 +2,18 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { IngestDeps } from '../../ingest/store-instance.js';
 import type { Logger } from '../../logging/logger.js';
-import { isDicomUid } from '../../shared/dicom-uid.js';
 import { DomainError } from '../../shared/errors.js';
 import type { AppEnv } from '../app.js';
 import { parseMediaType, parseMultipartRelated } from '../dicomweb/multipart-related.js';
 import { storeInstancesResponse, storeTransactionStatus } from '../dicomweb/store-instances-response.js';
 import { storeParts } from '../dicomweb/store-parts.js';
 import type { ErrorEnvelope } from '../errors.js';
-import { errorResponse } from '../schemas.js';
+import { dicomUidParam, errorResponse } from '../schemas.js';
 
 const DICOM_JSON = 'application/dicom+json';
 const STOW_REQUEST_TYPE = 'multipart/related; type="application/dicom"';
 
-const StudyParams = z.object({
-  studyInstanceUid: z
-    .string()
-    .refine(isDicomUid, 'must be a DICOM UID (digits and dots, at most 64 characters)')
-    .openapi({ param: { name: 'studyInstanceUid', in: 'path' }, example: '1.2.840.113619.2.55.3.1234' }),
-});
+const StudyParams = z.object({ studyInstanceUid: dicomUidParam('studyInstanceUid') });
 
 const StoreInstancesResponseSchema = z
   .record(

@@ -2,19 +2,13 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
 import { findSeries } from '../../db/repositories/series.js';
 import { latestVolume } from '../../db/repositories/volumes.js';
-import { isDicomUid } from '../../shared/dicom-uid.js';
 import { DomainError } from '../../shared/errors.js';
 import { SERIES_STATUSES } from '../../shared/series-status.js';
 import type { SeriesWorkflows } from '../../temporal/series-workflows.js';
 import type { AppEnv } from '../app.js';
-import { errorResponse } from '../schemas.js';
+import { dicomUidParam, errorResponse } from '../schemas.js';
 
-const SeriesParams = z.object({
-  seriesInstanceUid: z
-    .string()
-    .refine(isDicomUid, 'must be a DICOM UID (digits and dots, at most 64 characters)')
-    .openapi({ param: { name: 'seriesInstanceUid', in: 'path' }, example: '1.2.840.113619.2.55.3.1234' }),
-});
+const SeriesParams = z.object({ seriesInstanceUid: dicomUidParam('seriesInstanceUid') });
 
 const SeriesSchema = z
   .object({
