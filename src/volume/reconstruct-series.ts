@@ -61,7 +61,13 @@ export async function reconstructSeries(
     issues.push({
       code: 'missing-slices',
       severity: 'caveat',
-      message: `${undecodable.length} instance(s) could not be decoded and are left out`,
+      message:
+        `${undecodable.length} instance(s) could not be decoded and are left out: ` +
+        undecodable
+          .slice(0, 3)
+          .map((u) => `${u.source} (${u.reason})`)
+          .join('; ') +
+        (undecodable.length > 3 ? '; ...' : ''),
     });
   }
   issues.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'reject' ? -1 : 1));
