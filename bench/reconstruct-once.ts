@@ -1,6 +1,6 @@
 // One reconstruction of a series folder, in a fresh process so its peak memory (maxRSS) is its own.
 // Prints JSON: { ms, maxRssMb, volumeMb, dimensions }.
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { isPart10, listFiles } from '../src/ingest/import-files.js';
 import { reconstructSeries } from '../src/volume/reconstruct-series.js';
 
@@ -9,9 +9,10 @@ if (!folder) throw new Error('usage: reconstruct-once.ts <series-folder>');
 const baselineMb = process.resourceUsage().maxRSS / 1024;
 const started = performance.now();
 const files = await listFiles([folder]);
-async function* instances() {
+function* instances() {
   for (const file of files) {
-    const bytes = await fs.readFile(file);
+    // Synchronous reads: for many files of ~0.5 MB they are several times faster than the thread pool.
+    const bytes = fs.readFileSync(file);
     if (isPart10(bytes)) yield { source: file, bytes };
   }
 }

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { isPart10, listFiles } from '../ingest/import-files.js';
 import { DomainError } from '../shared/errors.js';
@@ -8,9 +8,10 @@ import { reconstructSeries } from '../volume/reconstruct-series.js';
 /** `nodus volume <series-folder> --out <file.nii[.gz]>`: offline reconstruction to NIfTI-1. */
 export async function volumeCommand(inputs: string[], out: string): Promise<number> {
   const files = await listFiles(inputs);
-  async function* instances() {
+  function* instances() {
     for (const file of files) {
-      const bytes = await fs.readFile(file);
+      // Synchronous reads: for many files of ~0.5 MB they are several times faster than the thread pool.
+      const bytes = fs.readFileSync(file);
       if (isPart10(bytes)) yield { source: file, bytes };
     }
   }
@@ -20,7 +21,7 @@ export async function volumeCommand(inputs: string[], out: string): Promise<numb
     throw new DomainError('INVALID_DICOM', `no volume: ${result.issues.map((i) => i.message).join('; ')}`);
   }
   const nifti = encodeNifti1(volume);
-  await fs.writeFile(out, out.endsWith('.gz') ? gzipSync(nifti, { level: 1 }) : nifti);
+  fs.writeFileSync(out, out.endsWith('.gz') ? gzipSync(nifti, { level: 1 }) : nifti);
   const summary = {
     out,
     dimensions: volume.dimensions,
