@@ -45,6 +45,11 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     const result = await platform.seriesWorkflows.result(uid);
     const response = await fetch(`${apiUrl}/api/series/${uid}`);
     out(`  workflow result: ${JSON.stringify(result)}`);
+    if (result.volumeKey) {
+      out(
+        `  volume (NIfTI-1, int16 HU, opens in any NIfTI viewer): ${path.join(platform.config.dataDir, 'blobs', result.volumeKey)}`,
+      );
+    }
     out(`  GET ${apiUrl}/api/series/${uid}`);
     out(`  ${JSON.stringify(await response.json())}`);
   }
@@ -54,5 +59,6 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   if (summary.seriesInstanceUids[0]) out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
   if (platform.temporalUiUrl)
     out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
-  out('Reconstruction, detection and Lung-RADS join this workflow as they are built (see README).');
+  out('Send more: storescu to the DICOM line above, or STOW-RS to /dicomweb/studies.');
+  out('Detection, measurements and Lung-RADS join this workflow as they are built (see README).');
 }
