@@ -1,4 +1,5 @@
 import dcmjs from 'dcmjs';
+import dicomParser from 'dicom-parser';
 import { DomainError } from '../shared/errors.js';
 import { isDicomUid } from '../shared/dicom-uid.js';
 
@@ -38,8 +39,16 @@ export interface InstanceHeader {
   imagePositionPatient: [number, number, number] | undefined;
 }
 
-/** Reads the header of a DICOM Part 10 file (the pixel data is not decoded). */
+/**
+ * Reads the header of a DICOM Part 10 file (the pixel data is not decoded). Little-endian files in the
+ * default or Latin-1 character set are read with dicom-parser (fast, ~10x); everything else with dcmjs.
+ */
 export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
+  return readInstanceHeaderFast(bytes) ?? readInstanceHeaderWithDcmjs(bytes);
+}
+
+/** The dcmjs path: every transfer syntax and character set dcmjs reads. */
+export function readInstanceHeaderWithDcmjs(bytes: Uint8Array): InstanceHeader {
   let parsed: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -52,6 +61,24 @@ export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.meta);
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict);
 
+  return headerFrom(
+    (keyword) => ds[keyword],
+    (keyword) => meta[keyword],
+  );
+}
+
+/**
+ * Builds the header from attribute values looked up by keyword, in dcmjs's naturalized form (strings,
+ * numbers, arrays of them; PersonName as { Alphabetic }).
+ */
+function headerFrom(
+  value: (keyword: string) => unknown,
+  metaValue: (keyword: string) => unknown,
+): InstanceHeader {
+  const lookup = (read: (keyword: string) => unknown): Record<string, unknown> =>
+    new Proxy<Record<string, unknown>>({}, { get: (_, keyword: string) => read(keyword) });
+  const ds = lookup(value);
+  const meta = lookup(metaValue);
   const requiredUid = (name: string, value: unknown): string => {
     const text = str(value);
     if (text === undefined || !isDicomUid(text)) {
@@ -99,6 +126,9 @@ export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
   };
 }
 
+// eslint-disable-next-line no-control-regex
+const TRAILING_NULS = /\u0000+$/;
+
 function firstValue(value: unknown): unknown {
   return Array.isArray(value) ? (value as unknown[])[0] : value;
 }
@@ -106,7 +136,8 @@ function firstValue(value: unknown): unknown {
 function str(value: unknown): string | undefined {
   const first = firstValue(value);
   if (typeof first !== 'string' && typeof first !== 'number') return undefined;
-  const text = String(first).trim();
+  // Some writers pad with NUL instead of space; neither is part of the value.
+  const text = String(first).replace(TRAILING_NULS, '').trim();
   return text === '' ? undefined : text;
 }
 
@@ -140,4 +171,107 @@ function isoTime(value: unknown): string | undefined {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+const FAST_TRANSFER_SYNTAXES = new Set([
+  '1.2.840.10008.1.2',
+  '1.2.840.10008.1.2.1',
+  '1.2.840.10008.1.2.5',
+  '1.2.840.10008.1.2.4.50',
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.70',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.81',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+]);
+
+/** Keyword -> dicom-parser tag and how dcmjs would present the value. */
+const HEADER_TAGS: Record<string, { tag: string; kind: 'text' | 'number' | 'numbers' | 'texts' | 'name' }> = {
+  SOPClassUID: { tag: 'x00080016', kind: 'text' },
+  SOPInstanceUID: { tag: 'x00080018', kind: 'text' },
+  StudyInstanceUID: { tag: 'x0020000d', kind: 'text' },
+  SeriesInstanceUID: { tag: 'x0020000e', kind: 'text' },
+  Modality: { tag: 'x00080060', kind: 'text' },
+  PatientID: { tag: 'x00100020', kind: 'text' },
+  IssuerOfPatientID: { tag: 'x00100021', kind: 'text' },
+  PatientName: { tag: 'x00100010', kind: 'name' },
+  PatientBirthDate: { tag: 'x00100030', kind: 'text' },
+  PatientSex: { tag: 'x00100040', kind: 'text' },
+  AccessionNumber: { tag: 'x00080050', kind: 'text' },
+  StudyDate: { tag: 'x00080020', kind: 'text' },
+  StudyTime: { tag: 'x00080030', kind: 'text' },
+  StudyDescription: { tag: 'x00081030', kind: 'text' },
+  ReferringPhysicianName: { tag: 'x00080090', kind: 'name' },
+  SeriesNumber: { tag: 'x00200011', kind: 'number' },
+  SeriesDescription: { tag: 'x0008103e', kind: 'text' },
+  BodyPartExamined: { tag: 'x00180015', kind: 'text' },
+  Manufacturer: { tag: 'x00080070', kind: 'text' },
+  ManufacturerModelName: { tag: 'x00081090', kind: 'text' },
+  InstitutionName: { tag: 'x00080080', kind: 'text' },
+  ConvolutionKernel: { tag: 'x00181210', kind: 'texts' },
+  SliceThickness: { tag: 'x00180050', kind: 'number' },
+  KVP: { tag: 'x00180060', kind: 'number' },
+  InstanceNumber: { tag: 'x00200013', kind: 'number' },
+  ImagePositionPatient: { tag: 'x00200032', kind: 'numbers' },
+};
+
+/**
+ * The dicom-parser path. Returns undefined (use dcmjs) for anything it does not read exactly as dcmjs
+ * would: big endian or deflated data sets, a character set other than the default or ISO_IR 100, text
+ * outside ASCII, or any parse problem.
+ */
+export function readInstanceHeaderFast(bytes: Uint8Array): InstanceHeader | undefined {
+  let parsed: dicomParser.DataSet;
+  try {
+    parsed = dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });
+  } catch {
+    return undefined;
+  }
+  const transferSyntaxUid = parsed.string('x00020010');
+  if (!transferSyntaxUid || !FAST_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return undefined;
+  const charset = parsed.string('x00080005') ?? '';
+  if (charset !== '' && charset !== 'ISO_IR 100' && charset !== 'ISO_IR 6') return undefined;
+
+  let nonAscii = false;
+  const text = (tag: string): string | undefined => {
+    const element = parsed.elements[tag];
+    if (!element || element.length === 0) return undefined;
+    const raw = parsed.string(tag);
+    // eslint-disable-next-line no-control-regex
+    if (raw !== undefined && /[^\x00-\x7f]/.test(raw)) nonAscii = true;
+    return raw;
+  };
+  const value = (keyword: string): unknown => {
+    const entry = HEADER_TAGS[keyword];
+    if (!entry) return undefined;
+    const raw = text(entry.tag);
+    if (raw === undefined) return undefined;
+    switch (entry.kind) {
+      case 'text':
+        return raw;
+      case 'number':
+        return raw.trim() === '' ? undefined : Number(raw);
+      case 'numbers':
+        return raw.split('\\').map(Number);
+      case 'texts':
+        return raw.includes('\\') ? raw.split('\\') : raw;
+      case 'name':
+        return { Alphabetic: raw.split('=')[0] };
+    }
+  };
+  const meta = (keyword: string): unknown =>
+    keyword === 'TransferSyntaxUID'
+      ? transferSyntaxUid
+      : keyword === 'MediaStorageSOPClassUID'
+        ? text('x00020002')
+        : keyword === 'MediaStorageSOPInstanceUID'
+          ? text('x00020003')
+          : undefined;
+  try {
+    const header = headerFrom(value, meta);
+    return nonAscii ? undefined : header;
+  } catch {
+    return undefined; // let dcmjs produce the error message
+  }
 }

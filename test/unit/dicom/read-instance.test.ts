@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readInstanceHeader } from '../../../src/dicom/read-instance.js';
+import {
+  readInstanceHeader,
+  readInstanceHeaderFast,
+  readInstanceHeaderWithDcmjs,
+} from '../../../src/dicom/read-instance.js';
 import { DomainError } from '../../../src/shared/errors.js';
 import { syntheticCtInstance } from '../../fixtures/synthetic-instance.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
@@ -54,5 +58,32 @@ describe('readInstanceHeader', () => {
       sliceThicknessMm: 2.5,
       seriesInstanceUid: '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192',
     });
+  });
+});
+
+describe('readInstanceHeaderFast (dicom-parser) against readInstanceHeaderWithDcmjs', () => {
+  it('reads a synthetic instance exactly as dcmjs does', () => {
+    const bytes = syntheticCtInstance({
+      studyInstanceUid: '2.25.1',
+      seriesInstanceUid: '2.25.2',
+      sopInstanceUid: '2.25.3',
+    });
+    expect(readInstanceHeaderFast(bytes)).toEqual(readInstanceHeaderWithDcmjs(bytes));
+  });
+
+  it.skipIf(!sampleDir)('agrees with dcmjs on every DICOM file of the shared data (or steps aside)', () => {
+    const files = fs
+      .readdirSync(sampleDir!, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.dcm'))
+      .map((name) => path.join(sampleDir!, name));
+    let fast = 0;
+    for (const file of files) {
+      const bytes = fs.readFileSync(file);
+      const quick = readInstanceHeaderFast(bytes);
+      if (quick === undefined) continue;
+      fast += 1;
+      expect({ file, header: quick }).toEqual({ file, header: readInstanceHeaderWithDcmjs(bytes) });
+    }
+    expect(fast).toBeGreaterThan(files.length * 0.9);
   });
 });
