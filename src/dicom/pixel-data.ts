@@ -296,7 +296,8 @@ function nativeFrames(
     );
   }
   let data = bytes.subarray(0, needed);
-  if (bytesPerSample > 1 && (!owned || data.byteOffset % bytesPerSample !== 0)) data = data.slice();
+  // A copy: `Buffer#slice` would only make another view (Node Buffers are accepted as input too).
+  if (bytesPerSample > 1 && (!owned || data.byteOffset % bytesPerSample !== 0)) data = new Uint8Array(data);
   if (bigEndian && bytesPerSample > 1) {
     const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytesPerSample === 2) view.swap16();
@@ -414,7 +415,7 @@ async function frameDecoder(encoding: Encoding, format: PixelFormat): Promise<Fr
         if (frame.byteLength < needed) {
           throw invalid(`a frame holds ${frame.byteLength} bytes; ${needed} expected`);
         }
-        const data = frame.slice(0, needed); // aligned for the typed views below
+        const data = new Uint8Array(frame.subarray(0, needed)); // a copy, aligned for the typed views below
         if (bitsAllocated === 8) return single(data);
         return single(bitsAllocated === 16 ? new Uint16Array(data.buffer) : new Uint32Array(data.buffer));
       };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { registerInstance } from '../db/repositories/instances.js';
+import { decodeInstance } from '../dicom/pixel-data.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -23,7 +24,8 @@ export type StoreInstanceResult =
     };
 
 /**
- * The one ingest path for every route (C-STORE, STOW-RS, folder import): validates the header, stores the
+ * The one ingest path for every route (C-STORE, STOW-RS, folder import): validates the header and decodes
+ * the pixel data (refusing unusable instances with the reason), stores the
  * file, registers it, and signals the series workflow. When it resolves the instance is durable.
  * Throws a DomainError INVALID_DICOM for input that is not a usable DICOM instance.
  */
@@ -38,6 +40,9 @@ export async function storeInstance(
       context: { sopInstanceUid: header.sopInstanceUid, modality: header.modality },
     });
   }
+  // Decode the pixel data once: truncated files and corrupt compressed data are refused here, per
+  // instance, with the reason, rather than discovered later by reconstruction.
+  await decodeInstance(bytes);
   const sha256 = datasetSha256(bytes);
   const { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop } = header;
   // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other, even

@@ -91,3 +91,17 @@ describe.skipIf(!sampleDir)('readImageAttributes on the shared real CT data', ()
     expect(read).toBeGreaterThanOrEqual(files.length - 4);
   });
 });
+
+describe('decodeInstance on a Node Buffer at an odd offset (a STOW-RS part inside the request body)', () => {
+  it('decodes without touching the caller’s bytes', async () => {
+    const file = synthetic();
+    const body = Buffer.alloc(file.length + 3);
+    body.set(file, 1);
+    const part = body.subarray(1, 1 + file.length);
+    const before = Buffer.from(part);
+    const { pixels } = await decodeInstance(part);
+    expect(pixels.frames[0]).toEqual((await decodeInstance(file)).pixels.frames[0]);
+    pixels.frames[0]![0] = 1234;
+    expect(part.equals(before)).toBe(true);
+  });
+});
