@@ -175,6 +175,16 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect(await series.json()).toMatchObject({ instanceCount: 1 });
   });
 
+  it('refuses a truncated instance with the reason and registers nothing', async () => {
+    const ids = { studyInstanceUid: testUid(), seriesInstanceUid: testUid(), sopInstanceUid: testUid() };
+    const whole = syntheticCtInstance(ids);
+    await expect(storeInstance(ingest, whole.subarray(0, whole.length - 40), 'test')).rejects.toMatchObject({
+      code: 'INVALID_DICOM',
+      message: expect.stringMatching(/truncated/),
+    });
+    expect((await app.request(`/api/series/${ids.seriesInstanceUid}`)).status).toBe(404);
+  });
+
   it('reports ready when PostgreSQL and Temporal answer, and 503 naming the one that does not', async () => {
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
