@@ -4,7 +4,7 @@ import dicomParser from 'dicom-parser';
  * The transfer syntaxes whose data set is explicit or implicit VR little endian and not deflated: the
  * ones {@link readImageAttributes} reads. Big endian and deflated files take the dcmjs path.
  */
-const FAST_TRANSFER_SYNTAXES = new Set([
+export const FAST_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
   '1.2.840.10008.1.2', // Implicit VR Little Endian
   '1.2.840.10008.1.2.1', // Explicit VR Little Endian
   '1.2.840.10008.1.2.1.98', // Encapsulated Uncompressed Explicit VR Little Endian

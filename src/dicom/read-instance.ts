@@ -1,5 +1,6 @@
 import dcmjs from 'dcmjs';
 import dicomParser from 'dicom-parser';
+import { FAST_TRANSFER_SYNTAXES } from './image-dataset.js';
 import { DomainError } from '../shared/errors.js';
 import { isDicomUid } from '../shared/dicom-uid.js';
 
@@ -172,19 +173,6 @@ function isoTime(value: unknown): string | undefined {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-const FAST_TRANSFER_SYNTAXES = new Set([
-  '1.2.840.10008.1.2',
-  '1.2.840.10008.1.2.1',
-  '1.2.840.10008.1.2.5',
-  '1.2.840.10008.1.2.4.50',
-  '1.2.840.10008.1.2.4.57',
-  '1.2.840.10008.1.2.4.70',
-  '1.2.840.10008.1.2.4.80',
-  '1.2.840.10008.1.2.4.81',
-  '1.2.840.10008.1.2.4.90',
-  '1.2.840.10008.1.2.4.91',
-]);
 
 /** Keyword -> dicom-parser tag and how dcmjs would present the value. */
 const HEADER_TAGS: Record<string, { tag: string; kind: 'text' | 'number' | 'numbers' | 'texts' | 'name' }> = {
