@@ -178,10 +178,9 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
   it('refuses a truncated instance with the reason and registers nothing', async () => {
     const ids = { studyInstanceUid: testUid(), seriesInstanceUid: testUid(), sopInstanceUid: testUid() };
     const whole = syntheticCtInstance(ids);
-    await expect(storeInstance(ingest, whole.subarray(0, whole.length - 40), 'test')).rejects.toMatchObject({
-      code: 'INVALID_DICOM',
-      message: expect.stringMatching(/truncated/),
-    });
+    const truncated = storeInstance(ingest, whole.subarray(0, whole.length - 40), 'test');
+    await expect(truncated).rejects.toMatchObject({ code: 'INVALID_DICOM' });
+    await expect(truncated).rejects.toThrow(/truncated/);
     expect((await app.request(`/api/series/${ids.seriesInstanceUid}`)).status).toBe(404);
   });
 
