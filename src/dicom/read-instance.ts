@@ -62,24 +62,14 @@ export function readInstanceHeaderWithDcmjs(bytes: Uint8Array): InstanceHeader {
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.meta);
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict);
 
-  return headerFrom(
-    (keyword) => ds[keyword],
-    (keyword) => meta[keyword],
-  );
+  return headerFrom(ds, meta);
 }
 
 /**
- * Builds the header from attribute values looked up by keyword, in dcmjs's naturalized form (strings,
+ * Builds the header from a data set and its file meta by keyword, in dcmjs's naturalized form (strings,
  * numbers, arrays of them; PersonName as { Alphabetic }).
  */
-function headerFrom(
-  value: (keyword: string) => unknown,
-  metaValue: (keyword: string) => unknown,
-): InstanceHeader {
-  const lookup = (read: (keyword: string) => unknown): Record<string, unknown> =>
-    new Proxy<Record<string, unknown>>({}, { get: (_, keyword: string) => read(keyword) });
-  const ds = lookup(value);
-  const meta = lookup(metaValue);
+function headerFrom(ds: Record<string, unknown>, meta: Record<string, unknown>): InstanceHeader {
   const requiredUid = (name: string, value: unknown): string => {
     const text = str(value);
     if (text === undefined || !isDicomUid(text)) {
@@ -248,16 +238,14 @@ export function readInstanceHeaderFast(bytes: Uint8Array): InstanceHeader | unde
         return { Alphabetic: raw.split('=')[0] };
     }
   };
-  const meta = (keyword: string): unknown =>
-    keyword === 'TransferSyntaxUID'
-      ? transferSyntaxUid
-      : keyword === 'MediaStorageSOPClassUID'
-        ? text('x00020002')
-        : keyword === 'MediaStorageSOPInstanceUID'
-          ? text('x00020003')
-          : undefined;
+  const ds = Object.fromEntries(Object.keys(HEADER_TAGS).map((keyword) => [keyword, value(keyword)]));
+  const meta = {
+    TransferSyntaxUID: transferSyntaxUid,
+    MediaStorageSOPClassUID: text('x00020002'),
+    MediaStorageSOPInstanceUID: text('x00020003'),
+  };
   try {
-    const header = headerFrom(value, meta);
+    const header = headerFrom(ds, meta);
     return nonAscii ? undefined : header;
   } catch {
     return undefined; // let dcmjs produce the error message

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { registerInstance } from '../db/repositories/instances.js';
 import { decodeInstance } from '../dicom/pixel-data.js';
-import { readInstanceHeader } from '../dicom/read-instance.js';
+import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+
+/** nodus screens chest CT: every ingest route accepts instances of these modalities only. */
+export const ACCEPTED_MODALITIES: ReadonlySet<string> = new Set(['CT']);
 
 export interface IngestDeps {
   db: Database;
@@ -33,9 +36,10 @@ export async function storeInstance(
   deps: IngestDeps,
   bytes: Uint8Array,
   source: string,
+  /** The header, when the caller has already read it (STOW-RS checks the study first). */
+  header: InstanceHeader = readInstanceHeader(bytes),
 ): Promise<StoreInstanceResult> {
-  const header = readInstanceHeader(bytes);
-  if (header.modality !== 'CT') {
+  if (!ACCEPTED_MODALITIES.has(header.modality)) {
     throw new DomainError('INVALID_DICOM', `modality ${header.modality} is not CT`, {
       context: { sopInstanceUid: header.sopInstanceUid, modality: header.modality },
     });

@@ -1,14 +1,11 @@
 import { readInstanceHeader, type InstanceHeader } from '../../dicom/read-instance.js';
-import { storeInstance, type IngestDeps } from '../../ingest/store-instance.js';
+import { ACCEPTED_MODALITIES, storeInstance, type IngestDeps } from '../../ingest/store-instance.js';
 import type { Logger } from '../../logging/logger.js';
 import { DomainError } from '../../shared/errors.js';
 import { FAILURE_REASON, type FailureReason } from './failure-reasons.js';
 import { parseMediaType, type BodyPart } from './multipart-related.js';
-import { readMediaStorageUids } from './part10-meta.js';
+import { readMediaStorageUids } from '../../dicom/part10-meta.js';
 import type { PartOutcome } from './store-instances-response.js';
-
-/** nodus screens chest CT: STOW-RS accepts instances of these modalities only. */
-export const ACCEPTED_MODALITIES: ReadonlySet<string> = new Set(['CT']);
 
 export interface StorePartsOptions {
   /** The study of the request URL (`/studies/{uid}`): instances of other studies are rejected. */
@@ -77,7 +74,7 @@ async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOp
   }
 
   try {
-    const result = await storeInstance(deps, part.body, 'stow-rs');
+    const result = await storeInstance(deps, part.body, 'stow-rs', header);
     if (result.outcome === 'conflict') {
       return failed(
         FAILURE_REASON.duplicateSopInstance,

@@ -1,4 +1,4 @@
-import { isDicomUid } from '../../shared/dicom-uid.js';
+import { isDicomUid } from '../shared/dicom-uid.js';
 
 /** SOP identity as the File Meta Information of a Part 10 file declares it; undefined where unreadable. */
 export interface MediaStorageUids {

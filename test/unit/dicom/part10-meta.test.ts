@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readMediaStorageUids } from '../../../../src/api/dicomweb/part10-meta.js';
-import { syntheticCtInstance } from '../../../fixtures/synthetic-instance.js';
+import { readMediaStorageUids } from '../../../src/dicom/part10-meta.js';
+import { syntheticCtInstance } from '../../fixtures/synthetic-instance.js';
 
 describe('readMediaStorageUids', () => {
   const bytes = syntheticCtInstance({
