@@ -36,7 +36,3 @@ export class DomainError extends Error {
     this.context = options.context ?? {};
   }
 }
-
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
-}

@@ -9,5 +9,3 @@ export const SERIES_STATUSES = [
 ] as const;
 
 export type SeriesStatus = (typeof SERIES_STATUSES)[number];
-
-export const TERMINAL_SERIES_STATUSES: readonly SeriesStatus[] = ['done', 'failed', 'rejected'];

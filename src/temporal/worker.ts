@@ -19,8 +19,6 @@ export interface SeriesWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (production); without it workflows are bundled from source at start. */
   workflowBundlePath?: string | undefined;
-  /** Seconds a sticky workflow task waits for this worker before any worker may take it. */
-  stickyQueueScheduleToStartTimeout?: string;
 }
 
 export interface SeriesWorkerHandle {
@@ -54,9 +52,6 @@ export async function createSeriesWorker(options: SeriesWorkerOptions): Promise<
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
-    ...(options.stickyQueueScheduleToStartTimeout && {
-      stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout,
-    }),
   });
   let running: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;

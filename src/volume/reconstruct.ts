@@ -1,4 +1,3 @@
-import { DomainError } from '../shared/errors.js';
 import type { QualityIssue } from './quality-issue.js';
 import type { SliceImage } from './slice-image.js';
 import { cross, dot, norm, normalize, scale, sub } from './vec3.js';
@@ -306,12 +305,4 @@ function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Throws when a reconstruction failed; for callers that cannot go on without a volume. */
-export function requireVolume(result: Reconstruction): CtVolume {
-  if (result.ok) return result.volume;
-  throw new DomainError('INVALID_DICOM', result.issues.map((i) => i.message).join('; '), {
-    context: { issues: result.issues },
-  });
 }

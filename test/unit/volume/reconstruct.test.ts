@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reconstructVolume, type HuSlice } from '../../../src/volume/reconstruct.js';
+import { asNdarray } from '../../../src/volume/volume.js';
 import type { Vec3 } from '../../../src/volume/volume.js';
 
 /** A 2x2 slice at `position` whose four voxels all hold `value`. */
@@ -36,6 +37,10 @@ describe('reconstructVolume', () => {
     expect(result.volume.originLps).toEqual([0, 0, 0]);
     expect(Array.from(result.volume.hu.filter((_, i) => i % 4 === 0))).toEqual([0, 10, 20, 30]);
     expect(result.issues).toEqual([]);
+    // The ndarray view is indexed (k, j, i) over the same memory.
+    const view = asNdarray(result.volume);
+    expect(view.shape).toEqual([4, 2, 2]);
+    expect(view.get(2, 1, 1)).toBe(20);
   });
 
   it('follows a slice normal that points down (feet-first stacking) by its direction, not by z', () => {
