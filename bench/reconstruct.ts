@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleDataDir } from '../src/main/demo.js';
 
-const RUNS = 5;
+const RUNS = 7;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const data = sampleDataDir(process.env.NODUS_SAMPLE_DIR);
 const folders = process.argv.slice(2).length
@@ -53,8 +53,13 @@ for (const folder of folders) {
     console.log(`${folder}: missing, skipped`);
     continue;
   }
-  const ours = Array.from({ length: RUNS }, () => nodusOnce(folder));
-  const theirs = Array.from({ length: RUNS }, () => dcm2niixOnce(folder));
+  // Interleaved, so both tools meet the same machine state (this VM's speed drifts between minutes).
+  const ours: ReturnType<typeof nodusOnce>[] = [];
+  const theirs: ReturnType<typeof dcm2niixOnce>[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    ours.push(nodusOnce(folder));
+    theirs.push(dcm2niixOnce(folder));
+  }
   const oursMs = median(ours.map((r) => r.ms));
   const theirsMs = median(theirs.map((r) => r.ms));
   const peak = median(ours.map((r) => r.maxRssMb - r.baselineMb));

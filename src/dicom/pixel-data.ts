@@ -118,14 +118,26 @@ const UNSUPPORTED_TRANSFER_SYNTAXES: Readonly<Record<string, string>> = {
  * BitsStored - 1 (as the CT Image Module requires). Corrupt compressed data is rejected where the codec
  * detects it; JPEG 2000 and JPEG lossless code streams carry no redundancy to detect all damage.
  */
-export async function decodeInstance(bytes: Uint8Array): Promise<DecodedInstance> {
+export async function decodeInstance(
+  bytes: Uint8Array,
+  options: {
+    /**
+     * The caller gives up `bytes`: native pixel data is then masked or byte-swapped in place and the frames
+     * may be views of `bytes` (no copy). Only for callers that use the frames before reusing the buffer.
+     */
+    scratchInput?: boolean;
+  } = {},
+): Promise<DecodedInstance> {
   const { transferSyntaxUid, syntax, dataset, nativePixelData } =
     readWithDicomParser(bytes) ?? readWithDcmjs(bytes);
   const format = readPixelFormat(dataset);
   let frames: DecodedPixels['frames'];
   if (syntax.encoding.kind === 'native') {
     const { data, owned } = nativePixelData();
-    frames = nativeFrames(data, format, { bigEndian: syntax.encoding.layout === 'explicit-big', owned });
+    frames = nativeFrames(data, format, {
+      bigEndian: syntax.encoding.layout === 'explicit-big',
+      owned: owned || options.scratchInput === true,
+    });
   } else {
     frames = await encapsulatedFrames(bytes, format, syntax);
   }
@@ -369,6 +381,17 @@ function signExtendAny(values: Uint16Array | Int32Array, shift: number): void {
 }
 
 function maskUint16(values: Uint16Array, mask: number): void {
+  // Most writers leave the bits above HighBit clear: a read-only check (two samples per step where aligned)
+  // then spares the write pass.
+  let seen = 0;
+  if (values.byteOffset % 4 === 0) {
+    const pairs = new Uint32Array(values.buffer, values.byteOffset, values.length >>> 1);
+    for (let i = 0; i < pairs.length; i += 1) seen |= pairs[i]!;
+    if (values.length % 2 === 1) seen |= values[values.length - 1]!;
+  } else {
+    for (let i = 0; i < values.length; i += 1) seen |= values[i]!;
+  }
+  if (((seen | (seen >>> 16)) & ~mask & 0xffff) === 0) return;
   for (let i = 0; i < values.length; i += 1) values[i] = values[i]! & mask;
 }
 

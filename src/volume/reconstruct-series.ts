@@ -1,6 +1,7 @@
 import { decodeInstance } from '../dicom/pixel-data.js';
 import { DomainError } from '../shared/errors.js';
 import type { QualityIssue } from './quality-issue.js';
+import { allocatePrefaulted, type PrefaultedBuffer } from './prefaulted-buffer.js';
 import { assessScreeningQuality } from './quality.js';
 import { reconstructVolume, toHuSlice, type HuSlice, type SliceGeometry } from './reconstruct.js';
 import { sliceImagesOf } from './slice-image.js';
@@ -28,31 +29,42 @@ export async function reconstructSeries(
   options: {
     /** How many slices to expect (the instance count of a classic CT series): enables the in-place build. */
     expectedSlices?: number;
+    /**
+     * Each yielded buffer is scratch: it may be changed, and is not read after the next one is requested
+     * (as from readPart10FilesReusingBuffer). Native pixel data is then converted without a copy.
+     */
+    scratchInput?: boolean;
   } = {},
 ): Promise<SeriesReconstruction> {
   const slices: HuSlice[] = [];
-  let pool: Int16Array | undefined;
+  let pool: { voxels: Int16Array; memory: PrefaultedBuffer } | undefined;
   const undecodable: SeriesReconstruction['undecodable'] = [];
-  for await (const { source, bytes } of instances) {
-    try {
-      // Convert to HU at once, into one buffer sized for the expected slices: the decoded file is released
-      // and that buffer becomes the volume (peak memory about the volume's size, plus one file).
-      for (const slice of sliceImagesOf(await decodeInstance(bytes))) {
-        const size = slice.rows * slice.columns;
-        if (!pool && (options.expectedSlices ?? 0) > 1) pool = new Int16Array(size * options.expectedSlices!);
-        const fits =
-          pool !== undefined && pool.length >= (slices.length + 1) * size && pool.length % size === 0;
-        slices.push(
-          toHuSlice(
-            slice,
-            fits ? pool!.subarray(slices.length * size, (slices.length + 1) * size) : undefined,
-          ),
-        );
+  try {
+    for await (const { source, bytes } of instances) {
+      try {
+        // Convert to HU at once, into one buffer sized for the expected slices: the decoded file is released
+        // and that buffer becomes the volume (peak memory about the volume's size, plus one file).
+        for (const slice of sliceImagesOf(
+          await decodeInstance(bytes, { scratchInput: options.scratchInput === true }),
+        )) {
+          const size = slice.rows * slice.columns;
+          if (!pool && (options.expectedSlices ?? 0) > 1) {
+            const memory = allocatePrefaulted(size * options.expectedSlices! * 2);
+            pool = { memory, voxels: new Int16Array(memory.buffer, 0, size * options.expectedSlices!) };
+          }
+          const start = slices.length * size;
+          const fits =
+            pool !== undefined && pool.voxels.length >= start + size && pool.voxels.length % size === 0;
+          slices.push(toHuSlice(slice, fits ? pool!.voxels.subarray(start, start + size) : undefined));
+          if (fits) pool!.memory.reportProgress((start + size) * 2);
+        }
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        undecodable.push({ source, reason: error.message });
       }
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      undecodable.push({ source, reason: error.message });
     }
+  } finally {
+    await pool?.memory.close();
   }
   const reconstruction = reconstructVolume(slices);
   const geometry = reconstruction.ok ? reconstruction.geometry : undefined;

@@ -39,7 +39,11 @@ export function createReconstructActivities({ db, blobs }: ReconstructActivityDe
           yield { source: entry.sopInstanceUid, bytes: await blobs.get(entry.blobKey) };
         }
       }
-      const result = await reconstructSeries(instances(), { expectedSlices: entries.length });
+      // Each blob is read into a fresh buffer used by nothing else: it may be decoded in place.
+      const result = await reconstructSeries(instances(), {
+        expectedSlices: entries.length,
+        scratchInput: true,
+      });
       let volumeKey: string | undefined;
       if (result.volume) {
         const nifti = encodeNifti1(result.volume);

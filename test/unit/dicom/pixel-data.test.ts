@@ -557,6 +557,20 @@ describe('decodeInstance: stored values of native pixel data', () => {
       [0x123, 0xfff, 0, 7],
     ],
     [
+      'unsigned 12 of 16 bits: high bits only in the last of an odd count',
+      { bitsStored: 12, rows: 1, columns: 3 },
+      words([1, 2, 0xf003]),
+      Uint16Array,
+      [1, 2, 3],
+    ],
+    [
+      'unsigned 12 of 16 bits, all clean',
+      { bitsStored: 12, rows: 1, columns: 3 },
+      words([1, 0xfff, 0]),
+      Uint16Array,
+      [1, 0xfff, 0],
+    ],
+    [
       'signed 12 of 16 bits: sign-extended from bit 11',
       { bitsStored: 12, pixelRepresentation: 1 },
       words([0x0fff, 0x0800, 0xf7ff, 0x07ff]),
@@ -604,6 +618,23 @@ describe('decodeInstance: stored values of native pixel data', () => {
     expect(pixels.frames).toHaveLength(1);
     expect(pixels.frames[0]).toBeInstanceOf(type);
     expect(Array.from(pixels.frames[0]!)).toEqual(expected);
+  });
+
+  it('leaves the input as it was, unless the caller gives it up with scratchInput', async () => {
+    const native = words([0x0fff, 0x0800, 0xf7ff, 0x07ff]);
+    const file = part10(TS.explicitLittle, { bitsStored: 12, pixelRepresentation: 1 }, { native });
+    const before = Uint8Array.from(file);
+    const kept = await decodeInstance(file);
+    expect(Buffer.compare(file, before)).toBe(0);
+    expect(kept.pixels.frames[0]!.buffer).not.toBe(file.buffer);
+
+    const scratch = await decodeInstance(file, { scratchInput: true });
+    expect(Array.from(scratch.pixels.frames[0]!)).toEqual(Array.from(kept.pixels.frames[0]!));
+    // Aligned 16-bit data: the frame is a view of the caller's bytes, masked and sign-extended in place.
+    if (file.byteOffset % 2 === 0 && scratch.pixels.frames[0]!.byteOffset % 2 === 0) {
+      expect(scratch.pixels.frames[0]!.buffer).toBe(file.buffer);
+      expect(Buffer.compare(file, before)).not.toBe(0);
+    }
   });
 
   it('splits native multi-frame data into frames', async () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isPart10, listFiles } from '../../../src/ingest/import-files.js';
 import { voxelToRasAffine } from '../../../src/volume/nifti.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
+import { readPart10FilesReusingBuffer } from '../../../src/volume/series-files.js';
 import { PADDING_HU, type CtVolume } from '../../../src/volume/volume.js';
 import { readNifti1 } from '../../fixtures/nifti-reader.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
@@ -23,9 +24,23 @@ const SERIES = ['lidc/LIDC-IDRI-0001', 'lung-pet-ct-dx/Lung_Dx-A0001_5mm_L/dicom
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nodus-dcm2niix-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-async function reconstructFolder(folder: string) {
-  const files = (await listFiles([folder])).map((file) => ({ source: file, bytes: fs.readFileSync(file) }));
-  const dicom = files.filter(({ bytes }) => isPart10(bytes));
+/**
+ * `fresh-buffers`: one buffer per file, kept (the general path). `reused-buffer`: one buffer reused for every
+ * file and decoded in place (the path of `nodus volume` and the benchmark).
+ */
+type ReadingMode = 'fresh-buffers' | 'reused-buffer';
+
+async function reconstructFolder(folder: string, mode: ReadingMode) {
+  const files = await listFiles([folder]);
+  if (mode === 'reused-buffer') {
+    return reconstructSeries(readPart10FilesReusingBuffer(files), {
+      expectedSlices: files.length,
+      scratchInput: true,
+    });
+  }
+  const dicom = files
+    .map((file) => ({ source: file, bytes: fs.readFileSync(file) }))
+    .filter(({ bytes }) => isPart10(bytes));
   return reconstructSeries(dicom, { expectedSlices: dicom.length });
 }
 
@@ -150,9 +165,12 @@ function compare(volume: CtVolume, theirs: ReturnType<typeof readNifti1>) {
 }
 
 describe.skipIf(!sampleDir || !hasDcm2niix)('reconstruction against dcm2niix', () => {
-  it.each(SERIES)('%s: voxel-exact HU and the same affine', async (relative) => {
+  const cases = SERIES.flatMap((series) =>
+    (['fresh-buffers', 'reused-buffer'] as const).map((mode) => [series, mode] as const),
+  );
+  it.each(cases)('%s (%s): voxel-exact HU and the same affine', async (relative, mode) => {
     const folder = path.join(sampleDir!, relative);
-    const result = await reconstructFolder(folder);
+    const result = await reconstructFolder(folder, mode);
     expect(result.volume).toBeDefined();
     const { compared, padding } = compare(result.volume!, dcm2niix(folder));
     expect(compared + padding).toBe(result.volume!.hu.length);
