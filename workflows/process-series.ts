@@ -7,6 +7,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../src/temporal/activities/index.js';
 import type {
@@ -35,9 +36,21 @@ const { reconstructSeriesVolume } = proxyActivities<Activities>({
 });
 
 /**
+ * Detection runs on the inference task queue (workers that hold the ONNX sessions). It heartbeats per stage
+ * and tile: a crashed worker's attempt is retried on another within a minute.
+ */
+const detectionActivities = (taskQueue: string) =>
+  proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '20 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { ...retry, maximumAttempts: 5 },
+  });
+
+/**
  * One durable workflow per series (workflow id `series:<SeriesInstanceUID>`). It waits until no instance has
- * arrived for the quiet period, then reconstructs the volume and applies the screening quality gate; detection
- * and Lung-RADS follow as further activities. Instances that arrive while it works make it wait for quiet again
+ * arrived for the quiet period, then reconstructs the volume, applies the screening quality gate and runs nodule
+ * detection (findings stored by the activity); Lung-RADS follows as a further activity. Instances that arrive while it works make it wait for quiet again
  * and process the whole series anew. The workflow passes references (UIDs, blob keys), never voxel data.
  */
 export async function processSeries(input: ProcessSeriesInput): Promise<ProcessSeriesResult> {
@@ -66,17 +79,31 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
         stage = 'waiting-for-instances';
         continue;
       }
-      stage = 'finished';
       if (!reconstruction.accepted) {
+        stage = 'finished';
         return { seriesInstanceUid, status: 'rejected', instanceCount, quality: reconstruction.issues };
       }
+      let detection: ProcessSeriesResult['detection'];
+      if (reconstruction.volumeKey) {
+        const { detectSeriesNodules } = detectionActivities(
+          input.inferenceTaskQueue ?? workflowInfo().taskQueue,
+        );
+        const outcome = await detectSeriesNodules({ seriesInstanceUid, volumeKey: reconstruction.volumeKey });
+        detection = { runId: outcome.runId, findings: outcome.findings };
+        if (arrivedSinceLastCheck) {
+          stage = 'waiting-for-instances';
+          continue;
+        }
+      }
       await completeSeriesProcessing({ seriesInstanceUid, instanceCount });
+      stage = 'finished';
       return {
         seriesInstanceUid,
         status: 'done',
         instanceCount,
         volumeKey: reconstruction.volumeKey,
         quality: reconstruction.issues,
+        detection,
       };
     }
   } catch (error) {

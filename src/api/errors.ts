@@ -5,6 +5,8 @@ import type { ErrorCode } from '../shared/errors.js';
 export const HTTP_STATUS_BY_CODE = {
   VALIDATION_FAILED: 400,
   INVALID_DICOM: 400,
+  MODEL_INVALID: 500,
+  MODEL_CONTRACT_VIOLATED: 422,
   NOT_FOUND: 404,
   SERIES_NOT_FOUND: 404,
   CONFLICT: 409,

@@ -45,6 +45,15 @@ const schema = z.object({
   NODUS_TEMPORAL_CLI: optionalString,
   NODUS_WORKFLOW_BUNDLE: optionalString,
   NODUS_SAMPLE_DIR: optionalString,
+  NODUS_MODELS_DIR: optionalString,
+  NODUS_DETECTOR: optionalString,
+  NODUS_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  NODUS_INFERENCE_MAX_TILE_VOXELS: z.coerce
+    .number()
+    .int()
+    .min(100_000)
+    .max(2_000_000_000)
+    .default(12_000_000),
 });
 
 /** The typed configuration of every nodus process, parsed once at start. */
@@ -70,6 +79,16 @@ export interface Config {
   seriesQuietPeriodMs: number;
   /** Folder of real sample CT (the shared data set); undefined means `../shared/data` next to the checkout. */
   sampleDir: string | undefined;
+  inference: {
+    /** Folder with manifest.json and the .onnx files; undefined means the repository's models/. */
+    modelsDir: string | undefined;
+    /** Detector id (or id@version) from the manifest; undefined means its default detector. */
+    detector: string | undefined;
+    /** onnxruntime intra-op threads per inference; undefined means all cores. */
+    threads: number | undefined;
+    /** Voxels per inference call: the memory budget of sliding-window inference. */
+    maxTileVoxels: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -113,5 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: e.NODUS_LOG_LEVEL,
     seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
+    inference: {
+      modelsDir: e.NODUS_MODELS_DIR ? path.resolve(cwd, e.NODUS_MODELS_DIR) : undefined,
+      detector: e.NODUS_DETECTOR,
+      threads: e.NODUS_INFERENCE_THREADS,
+      maxTileVoxels: e.NODUS_INFERENCE_MAX_TILE_VOXELS,
+    },
   };
 }

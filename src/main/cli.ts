@@ -10,6 +10,8 @@ import { DomainError } from '../shared/errors.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import { startApi } from './api.js';
+import { detectCommand } from './detect-command.js';
+import { evalCommand } from './eval-command.js';
 import { runDemo } from './demo.js';
 import { openPlatform, openPostgres, type Platform } from './platform.js';
 import { phantomCommand } from './phantom-command.js';
@@ -29,6 +31,11 @@ commands:
                          write a synthetic chest CT series with nodules of known size (phantom.json)
   volume <series-folder> --out <file.nii[.gz]>
                          reconstruct a series offline and write NIfTI-1 (RAS affine)
+  detect <series-folder> --json [--threshold P] [--detector ID]
+                         reconstruct and detect nodules offline; prints the nodules as JSON
+  eval --lidc|--lung-dx <case-folder>... | --synthetic [--phantom] <case-folder>... [--json]
+                         score the detector against LIDC readers (LUNA16 FROC, CPM, per nodule) or
+                         Lung_Dx boxes, or against synthetic nodules inserted into real CT
   bundle-workflows --out <file>
                          bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
 
@@ -134,6 +141,69 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new DomainError('VALIDATION_FAILED', 'usage: nodus volume <series-folder> --out <file.nii[.gz]>');
     }
     return volumeCommand(positionals, values.out);
+  }
+  if (command === 'detect') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, threshold: { type: 'string' }, detector: { type: 'string' } },
+    });
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (
+      positionals.length === 0 ||
+      !values.json ||
+      (threshold !== undefined && !(threshold >= 0 && threshold <= 1))
+    ) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'usage: nodus detect <series-folder> --json [--threshold 0..1] [--detector ID]',
+      );
+    }
+    const { inference } = loadConfig();
+    return detectCommand(positionals, {
+      detector: values.detector ?? inference.detector,
+      modelsDir: inference.modelsDir,
+      threads: inference.threads,
+      threshold,
+    });
+  }
+  if (command === 'eval') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        lidc: { type: 'boolean' },
+        'lung-dx': { type: 'boolean' },
+        synthetic: { type: 'boolean' },
+        phantom: { type: 'boolean' },
+        copies: { type: 'string' },
+        json: { type: 'boolean' },
+        detector: { type: 'string' },
+      },
+    });
+    const copies = values.copies === undefined ? undefined : Number(values.copies);
+    const annotated = values.lidc || values['lung-dx'];
+    if (
+      (positionals.length === 0 && !values.phantom) ||
+      (!annotated && !values.synthetic && !values.phantom) ||
+      (copies !== undefined && !(Number.isInteger(copies) && copies >= 1 && copies <= 50))
+    ) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'usage: nodus eval --lidc <case-folder>... | --synthetic [--phantom] <case-folder>... [--copies N] [--json] [--detector ID]',
+      );
+    }
+    const { inference } = loadConfig();
+    return evalCommand({
+      cases: annotated ? positionals : [],
+      synthetic: values.synthetic ? positionals : [],
+      phantom: values.phantom === true,
+      copies,
+      json: values.json === true,
+      detector: values.detector ?? inference.detector,
+      modelsDir: inference.modelsDir,
+      threads: inference.threads,
+    });
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);

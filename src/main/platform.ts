@@ -110,6 +110,7 @@ export async function openPlatform(
     const workflows = seriesWorkflows(temporal.client, {
       taskQueue: config.temporal.taskQueues.series,
       quietPeriodMs: config.seriesQuietPeriodMs,
+      inferenceTaskQueue: config.temporal.taskQueues.inference,
     });
     // One signal per series per window: a fraction of the quiet period, so quiet is never declared early.
     const notifier = throttledSeriesNotifier(

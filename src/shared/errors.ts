@@ -7,6 +7,10 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'SERIES_NOT_FOUND',
   'INVALID_DICOM',
+  /** A model file that is corrupt, missing, or does not match its manifest's sha256. */
+  'MODEL_INVALID',
+  /** Input that breaks a model's documented contract (spacing, size, orientation). */
+  'MODEL_CONTRACT_VIOLATED',
   'CONFLICT',
   'DEPENDENCY_UNAVAILABLE',
   'INTERNAL',

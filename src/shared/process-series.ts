@@ -5,6 +5,8 @@ export interface ProcessSeriesInput {
   seriesInstanceUid: string;
   /** The workflow goes on once no instance has arrived for this long (milliseconds). */
   quietPeriodMs: number;
+  /** Task queue of the inference activities; the workflow's own queue when absent (one worker does all). */
+  inferenceTaskQueue?: string | undefined;
 }
 
 /** Payload of the `instanceStored` signal, sent once per stored instance (signal-with-start). */
@@ -19,6 +21,8 @@ export interface ProcessSeriesResult {
   instanceCount: number;
   /** Blob key of the reconstructed volume (NIfTI-1, int16 HU). */
   volumeKey?: string | undefined;
+  /** The inference run that stored the findings, and how many. */
+  detection?: { runId: string; findings: number } | undefined;
   /** Quality gate findings: why the series was rejected, or caveats. */
   quality?: { code: string; severity: 'caveat' | 'reject'; message: string }[];
   error?: { code: string; message: string };

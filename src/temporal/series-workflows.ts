@@ -10,6 +10,8 @@ import { seriesWorkflowId } from '../shared/workflow-ids.js';
 export interface SeriesWorkflowSettings {
   taskQueue: string;
   quietPeriodMs: number;
+  /** Task queue of the inference worker; without it the series worker runs detection too. */
+  inferenceTaskQueue?: string | undefined;
 }
 
 /** Starting and signalling `processSeries` workflows (one per series, id `series:<uid>`). */
@@ -17,6 +19,7 @@ export function seriesWorkflows(client: Client, settings: SeriesWorkflowSettings
   const input = (seriesInstanceUid: string): ProcessSeriesInput => ({
     seriesInstanceUid,
     quietPeriodMs: settings.quietPeriodMs,
+    ...(settings.inferenceTaskQueue && { inferenceTaskQueue: settings.inferenceTaskQueue }),
   });
   return {
     /** Starts processing, or returns the run already in progress for this series. */

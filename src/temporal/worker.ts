@@ -6,7 +6,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { DomainError } from '../shared/errors.js';
-import { createActivities, type ActivityDeps } from './activities/index.js';
+import { createActivities, createInferenceActivities, type ActivityDeps } from './activities/index.js';
+import type { DetectActivityDeps } from './activities/detect.js';
 import { firstLine } from './client.js';
 
 /** The workflows' entry point, loaded from source in development. */
@@ -31,19 +32,7 @@ export interface SeriesWorkerHandle {
 
 /** Creates the series worker: processSeries workflows and the activities they call. */
 export async function createSeriesWorker(options: SeriesWorkerOptions): Promise<SeriesWorkerHandle> {
-  let connection: NativeConnection;
-  try {
-    connection = await NativeConnection.connect({ address: options.address });
-  } catch (error) {
-    throw new DomainError(
-      'DEPENDENCY_UNAVAILABLE',
-      `cannot reach Temporal at ${options.address}: ${firstLine(error)}`,
-      {
-        retryable: true,
-        cause: error,
-      },
-    );
-  }
+  const connection = await connect(options.address);
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
@@ -53,6 +42,50 @@ export async function createSeriesWorker(options: SeriesWorkerOptions): Promise<
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
   });
+  return handleOf(worker, connection);
+}
+
+export interface InferenceWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  deps: DetectActivityDeps;
+  /** Inferences at once in this process; each holds up to the memory budget (default 1). */
+  concurrency?: number;
+}
+
+/**
+ * Creates an inference worker: only the detection activity, on its own task queue, one at a time by default
+ * (one inference uses every core and up to its memory budget). Its detector's sessions are created before.
+ */
+export async function createInferenceWorker(options: InferenceWorkerOptions): Promise<SeriesWorkerHandle> {
+  const connection = await connect(options.address);
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createInferenceActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: options.concurrency ?? 1,
+  });
+  return handleOf(worker, connection);
+}
+
+async function connect(address: string): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect({ address });
+  } catch (error) {
+    throw new DomainError(
+      'DEPENDENCY_UNAVAILABLE',
+      `cannot reach Temporal at ${address}: ${firstLine(error)}`,
+      {
+        retryable: true,
+        cause: error,
+      },
+    );
+  }
+}
+
+function handleOf(worker: Worker, connection: NativeConnection): SeriesWorkerHandle {
   let running: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   return {

@@ -112,3 +112,40 @@ function writeAscii(bytes: Uint8Array, offset: number, length: number, text: str
 function isLittleEndianHost(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
+
+/**
+ * Reads back a volume written by {@link encodeNifti1}: the int16 voxels and dimensions from the file, the
+ * geometry from the caller (the exact doubles recorded with the volume; the file's affine is float32).
+ */
+export function decodeNifti1Volume(
+  bytes: Uint8Array,
+  geometry: Pick<CtVolume, 'spacingMm' | 'originLps' | 'direction'>,
+): CtVolume {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < DATA_OFFSET || view.getInt32(0, true) !== HEADER_BYTES) {
+    throw new Error('not a little-endian NIfTI-1 file');
+  }
+  const dim = Array.from({ length: 4 }, (_, i) => view.getInt16(40 + 2 * i, true));
+  if (dim[0] !== 3 || view.getInt16(70, true) !== DT_INT16) {
+    throw new Error(
+      `expected a 3D int16 NIfTI-1 volume, got dim[0] ${dim[0]} datatype ${view.getInt16(70, true)}`,
+    );
+  }
+  const dimensions: CtVolume['dimensions'] = [dim[1]!, dim[2]!, dim[3]!];
+  const count = dimensions[0] * dimensions[1] * dimensions[2];
+  const offset = view.getFloat32(108, true);
+  if (bytes.byteLength < offset + 2 * count) throw new Error('NIfTI-1 volume is truncated');
+  const hu = new Int16Array(count);
+  const start = bytes.byteOffset + offset;
+  if (start % 2 === 0 && isLittleEndianHost()) hu.set(new Int16Array(bytes.buffer, start, count));
+  else for (let i = 0; i < count; i += 1) hu[i] = view.getInt16(offset + 2 * i, true);
+  return {
+    dimensions,
+    spacingMm: [...geometry.spacingMm],
+    originLps: [...geometry.originLps],
+    direction: [...geometry.direction],
+    hu,
+    // Not kept in the file: padding voxels are indistinguishable from air (PADDING_HU) once stored.
+    paddingVoxels: 0,
+  };
+}

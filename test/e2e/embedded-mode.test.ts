@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServicesFile, servicesFile } from '../../src/embedded/services-file.js';
-import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
+import { phantomSeries } from '../fixtures/phantom-series.js';
 import { dcmtk } from '../fixtures/dcmtk.js';
 import { spawnNodus, type NodusProcess } from '../integration/processes.js';
 
@@ -52,21 +52,11 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     const services = await readServicesFile(dataDir);
     expect(services?.databaseUrl).toMatch(/^postgres:\/\/nodus:.+@127\.0\.0\.1:\d+\/nodus$/);
 
-    // A series of 24 slices on disk, imported by a second nodus process that attaches to the running services.
+    // A phantom series on disk, imported by a second nodus process that attaches to the running services.
     const folder = path.join(dataDir, 'incoming');
     await fs.mkdir(folder);
-    const study = testUid();
-    const seriesUid = testUid();
-    for (let i = 0; i < 24; i += 1) {
-      const bytes = syntheticCtInstance({
-        studyInstanceUid: study,
-        seriesInstanceUid: seriesUid,
-        sopInstanceUid: testUid(),
-        instanceNumber: i + 1,
-        z: i * 5,
-      });
-      await fs.writeFile(path.join(folder, `slice-${i}.dcm`), bytes);
-    }
+    const { files, seriesInstanceUid: seriesUid, studyInstanceUid: study } = phantomSeries();
+    for (const [i, bytes] of files.entries()) await fs.writeFile(path.join(folder, `slice-${i}.dcm`), bytes);
     const importer = spawnNodus(['import', folder], env);
     started.push(importer);
 
@@ -91,14 +81,14 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
 
     expect((await importer.exited).code).toBe(0);
     expect(JSON.parse(importer.output().slice(importer.output().indexOf('{')))).toMatchObject({
-      files: 24,
-      stored: 24,
+      files: files.length,
+      stored: files.length,
     });
     const series = (await (await fetch(`${apiUrl}/api/series/${seriesUid}`)).json()) as Record<
       string,
       unknown
     >;
-    expect(series).toMatchObject({ status: 'done', instanceCount: 24, studyInstanceUid: study });
+    expect(series).toMatchObject({ status: 'done', instanceCount: files.length, studyInstanceUid: study });
 
     up.child.kill('SIGINT');
     expect(await up.exited).toEqual({ code: 0, signal: null });

@@ -3,11 +3,13 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { openDatabase } from '../../src/db/client.js';
-import { auditEvents } from '../../src/db/schema/index.js';
+import { auditEvents, inferenceRuns } from '../../src/db/schema/index.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { seriesWorkflows, type SeriesWorkflows } from '../../src/temporal/series-workflows.js';
 import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/worker.js';
+import { loadDetector } from '../../src/inference/model-registry.js';
+import { phantomSeries } from '../fixtures/phantom-series.js';
 import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger, uniqueTaskQueue } from './services.js';
 import fs from 'node:fs/promises';
@@ -27,11 +29,12 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     const taskQueue = uniqueTaskQueue('process-series');
     blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-blobs-'));
     const blobs = new FilesystemBlobStore(blobDir);
+    // One worker does everything here (no inference task queue): the workflow then runs detection on its own.
     worker = await createSeriesWorker({
       address: services.temporalAddress,
       namespace: 'default',
       taskQueue,
-      deps: { db: services.database.db, blobs },
+      deps: { db: services.database.db, blobs, detector: await loadDetector(undefined) },
     });
     void worker.run();
     workflows = seriesWorkflows(services.client, { taskQueue, quietPeriodMs: 500 });
@@ -75,11 +78,20 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     return seriesUid;
   }
 
-  it('starts processSeries through the API and sees it complete', async () => {
-    const seriesUid = await storeSeries(30);
+  /** The synthetic chest (body, lungs, vessels, nodules of known size) as a stored DICOM series. */
+  async function storePhantomSeries() {
+    const { phantom, files, seriesInstanceUid } = phantomSeries();
+    for (const bytes of files) await storeInstance(ingest, bytes, 'test');
+    return { seriesUid: seriesInstanceUid, phantom, slices: files.length };
+  }
+
+  it('starts processSeries through the API, reconstructs, detects and serves the findings', async () => {
+    const { seriesUid, phantom, slices } = await storePhantomSeries();
 
     const before = await app.request(`/api/series/${seriesUid}`);
-    expect(await before.json()).toMatchObject({ status: 'receiving', instanceCount: 30 });
+    expect(await before.json()).toMatchObject({ status: 'receiving', instanceCount: slices });
+    const none = await app.request(`/api/series/${seriesUid}/findings`);
+    expect(await none.json()).toMatchObject({ run: null, findings: [] });
 
     const started = await app.request(`/api/series/${seriesUid}/process`, { method: 'POST' });
     expect(started.status).toBe(202);
@@ -91,29 +103,72 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect(again.status).toBe(202);
 
     const result = await workflows.result(seriesUid);
-    expect(result).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 30 });
+    expect(result).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: slices });
     expect(result.volumeKey).toMatch(new RegExp(`^volumes/${seriesUid}/[0-9a-f]{64}\\.nii$`));
-    expect(result.quality?.map((issue) => issue.code)).toEqual(['incomplete-coverage']);
+    expect(result.detection?.findings).toBeGreaterThanOrEqual(0);
 
     const after = await app.request(`/api/series/${seriesUid}`);
-    expect(after.status).toBe(200);
     expect(await after.json()).toMatchObject({
       seriesInstanceUid: seriesUid,
       status: 'done',
-      instanceCount: 30,
+      instanceCount: slices,
       volume: {
-        dimensions: [8, 8, 30],
-        spacing: [0.7, 0.7, 5],
-        origin: [-100, -100, 0],
+        dimensions: phantom.dimensions,
+        spacing: [3.5, 3.5, 5],
         direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
       },
     });
+
+    const response = await app.request(`/api/series/${seriesUid}/findings`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      run: { id: string; model: { id: string; sha256: string } };
+      findings: { centreLps: number[]; meanDiameterMm: number; score: number; maskBlobKey: string }[];
+    };
+    expect(body.run.id).toBe(result.detection?.runId);
+    expect(body.run.model.id).toBe('nodus-candidates');
+    expect(body.findings).toHaveLength(result.detection!.findings);
+    // Every finding is ranked by score, measured, and has its mask (a NIfTI-1 file) in the blob store.
+    expect(body.findings.map((f) => f.score)).toEqual(
+      [...body.findings.map((f) => f.score)].sort((x, y) => y - x),
+    );
+    for (const finding of body.findings) {
+      expect(finding.meanDiameterMm).toBeGreaterThan(0);
+      expect(Buffer.from(await ingest.blobs.get(finding.maskBlobKey)).readInt32LE(0)).toBe(348);
+    }
 
     const events = await services.database.db
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.resourceId, seriesUid), eq(auditEvents.action, 'series.processed')));
     expect(events).toHaveLength(1);
+
+    // Processing again reconstructs the same volume and runs the same model: nothing new is stored.
+    await workflows.start(seriesUid);
+    const rerun = await workflows.result(seriesUid);
+    expect(rerun.detection).toEqual(result.detection);
+    const runs = await services.database.db
+      .select()
+      .from(inferenceRuns)
+      .where(eq(inferenceRuns.id, body.run.id));
+    expect(runs).toHaveLength(1);
+    const again2 = (await (await app.request(`/api/series/${seriesUid}/findings`)).json()) as typeof body;
+    expect(again2.findings).toEqual(body.findings);
+  });
+
+  it('fails a series whose volume breaks the model contract, and shows the reason', async () => {
+    const seriesUid = await storeSeries(30); // 8 x 8 pixel slices: far below the detector's input contract
+    await workflows.start(seriesUid);
+    const result = await workflows.result(seriesUid);
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('MODEL_CONTRACT_VIOLATED');
+    const shown = (await (await app.request(`/api/series/${seriesUid}`)).json()) as {
+      status: string;
+      error: { code: string; message: string };
+    };
+    expect(shown.status).toBe('failed');
+    expect(shown.error.code).toBe('MODEL_CONTRACT_VIOLATED');
+    expect(shown.error.message).toMatch(/too small/);
   });
 
   it('answers 404 with the error envelope for an unknown series', async () => {

@@ -8,7 +8,7 @@ import { auditEvents } from '../../src/db/schema/index.js';
 import { storeInstance } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { seriesWorkflows } from '../../src/temporal/series-workflows.js';
-import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
+import { phantomSeries } from '../fixtures/phantom-series.js';
 import { spawnNodus, type NodusProcess } from './processes.js';
 import { connectTestServices, uniqueTaskQueue } from './services.js';
 
@@ -35,6 +35,7 @@ describe('a worker killed in the middle of processSeries', () => {
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: services.temporalAddress,
       NODUS_SERIES_TASK_QUEUE: taskQueue,
+      NODUS_INFERENCE_TASK_QUEUE: `${taskQueue}-inference`,
       NODUS_SERIES_QUIET_PERIOD_MS: String(quietPeriodMs),
       NODUS_DATA_DIR: dataDir,
       NODUS_LOG_LEVEL: 'warn',
@@ -43,23 +44,18 @@ describe('a worker killed in the middle of processSeries', () => {
     workers.push(first);
     await first.waitFor(/nodus worker is running/);
 
-    const workflows = seriesWorkflows(services.client, { taskQueue, quietPeriodMs });
+    const workflows = seriesWorkflows(services.client, {
+      taskQueue,
+      quietPeriodMs,
+      inferenceTaskQueue: `${taskQueue}-inference`,
+    });
     const ingest = {
       db: services.database.db,
       blobs: new FilesystemBlobStore(path.join(dataDir, 'blobs')),
       notifySeries: (series: string, sop: string) => workflows.instanceStored(series, sop),
     };
-    const study = testUid();
-    const seriesUid = testUid();
-    for (let i = 0; i < 30; i += 1) {
-      const bytes = syntheticCtInstance({
-        studyInstanceUid: study,
-        seriesInstanceUid: seriesUid,
-        sopInstanceUid: testUid(),
-        z: i * 5,
-      });
-      await storeInstance(ingest, bytes, 'test');
-    }
+    const { files, seriesInstanceUid: seriesUid } = phantomSeries();
+    for (const bytes of files) await storeInstance(ingest, bytes, 'test');
 
     // The first worker has taken the workflow once it answers queries; then it dies without warning.
     const handle = services.client.workflow.getHandle(`series:${seriesUid}`);
@@ -67,7 +63,7 @@ describe('a worker killed in the middle of processSeries', () => {
       .poll(() => handle.query('progress').catch(() => undefined), { timeout: 30_000 })
       .toEqual({
         stage: 'waiting-for-instances',
-        instancesSignalled: 30,
+        instancesSignalled: files.length,
       });
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -78,7 +74,11 @@ describe('a worker killed in the middle of processSeries', () => {
     await second.waitFor(/nodus worker is running/);
 
     const result: unknown = await handle.result();
-    expect(result).toMatchObject({ seriesInstanceUid: seriesUid, status: 'done', instanceCount: 30 });
+    expect(result).toMatchObject({
+      seriesInstanceUid: seriesUid,
+      status: 'done',
+      instanceCount: files.length,
+    });
     expect((await findSeries(services.database.db, seriesUid))?.status).toBe('done');
 
     const processed = await services.database.db
@@ -94,6 +94,7 @@ describe('a worker killed in the middle of processSeries', () => {
     expect(scheduled).toEqual([
       'beginSeriesProcessing',
       'reconstructSeriesVolume',
+      'detectSeriesNodules',
       'completeSeriesProcessing',
     ]);
 

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
 import { findSeries } from '../../db/repositories/series.js';
+import { latestSeriesFindings } from '../../db/repositories/findings.js';
 import { latestVolume } from '../../db/repositories/volumes.js';
 import { DomainError } from '../../shared/errors.js';
 import { SERIES_STATUSES } from '../../shared/series-status.js';
@@ -44,6 +45,63 @@ const getSeries = createRoute({
   request: { params: SeriesParams },
   responses: {
     200: { content: { 'application/json': { schema: SeriesSchema } }, description: 'The series' },
+    400: errorResponse('Invalid SeriesInstanceUID'),
+    404: errorResponse('Unknown series'),
+  },
+});
+
+const FindingSchema = z
+  .object({
+    ordinal: z.number().int().openapi({ description: 'rank within the run, 0 = highest score' }),
+    centreLps: z.array(z.number()).openapi({ description: 'centre of the segmentation, LPS mm' }),
+    boundingBoxIjk: z.array(z.number().int()).openapi({
+      description: '[iMin, jMin, kMin, iMax, jMax, kMax] voxel indices of the volume, inclusive',
+    }),
+    longAxisMm: z.number().openapi({ description: 'longest axial diameter, mm' }),
+    shortAxisMm: z
+      .number()
+      .openapi({ description: 'longest axial diameter perpendicular to the long axis, mm' }),
+    meanDiameterMm: z.number().openapi({ description: '(long + short) / 2 to 0.1 mm: the Lung-RADS size' }),
+    volumeMm3: z.number(),
+    meanHu: z.number(),
+    type: z.enum(['solid', 'part-solid', 'ground-glass']),
+    solidComponentMm: z
+      .number()
+      .nullable()
+      .openapi({ description: 'mean diameter of the solid component, mm' }),
+    score: z.number().openapi({ description: "the detector's probability that this is a nodule" }),
+    maskBlobKey: z
+      .string()
+      .nullable()
+      .openapi({ description: 'NIfTI-1 mask of the nodule (its bounding box)' }),
+  })
+  .openapi('Finding');
+
+const SeriesFindingsSchema = z
+  .object({
+    seriesInstanceUid: z.string(),
+    status: z.enum(SERIES_STATUSES),
+    run: z
+      .object({
+        id: z.string(),
+        model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+        parameters: z.record(z.string(), z.unknown()),
+        timingsMs: z.record(z.string(), z.number()).nullable(),
+        finishedAt: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: 'the inference run the findings come from; null before detection ran' }),
+    findings: z.array(FindingSchema),
+  })
+  .openapi('SeriesFindings');
+
+const getFindings = createRoute({
+  method: 'get',
+  path: '/api/series/{seriesInstanceUid}/findings',
+  summary: 'AI findings of a series (newest run on its newest volume)',
+  request: { params: SeriesParams },
+  responses: {
+    200: { content: { 'application/json': { schema: SeriesFindingsSchema } }, description: 'The findings' },
     400: errorResponse('Invalid SeriesInstanceUID'),
     404: errorResponse('Unknown series'),
   },
@@ -97,6 +155,28 @@ export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
             },
           }),
           updatedAt: updatedAt.toISOString(),
+        },
+        200,
+      );
+    })
+    .openapi(getFindings, async (c) => {
+      const { seriesInstanceUid } = c.req.valid('param');
+      const { status } = await load(seriesInstanceUid);
+      const latest = await latestSeriesFindings(db, seriesInstanceUid);
+      return c.json(
+        {
+          seriesInstanceUid,
+          status,
+          run: latest
+            ? {
+                id: latest.run.id,
+                model: latest.run.model,
+                parameters: latest.run.parameters,
+                timingsMs: latest.run.timings,
+                finishedAt: latest.run.finishedAt?.toISOString() ?? null,
+              }
+            : null,
+          findings: latest?.findings ?? [],
         },
         200,
       );

@@ -60,3 +60,20 @@ export async function latestVolume(
     .limit(1);
   return row;
 }
+
+/** The volume stored under a blob key, with its exact geometry. */
+export async function volumeByBlobKey(db: Database, blobKey: string): Promise<VolumeRecord | undefined> {
+  const [row] = await db
+    .select({
+      blobKey: volumes.blobKey,
+      sha256: volumes.sha256,
+      dimensions: volumes.dimensions,
+      spacingMm: volumes.spacingMm,
+      originLps: volumes.originLps,
+      direction: volumes.direction,
+    })
+    .from(volumes)
+    .where(eq(volumes.blobKey, blobKey))
+    .limit(1);
+  return row;
+}

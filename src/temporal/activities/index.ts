@@ -1,12 +1,22 @@
 import { withFailureMapping } from '../failures.js';
+import { createDetectActivities, type DetectActivityDeps } from './detect.js';
 import { createReconstructActivities, type ReconstructActivityDeps } from './reconstruct.js';
 import { createSeriesActivities, type SeriesActivityDeps } from './series.js';
 
-export type ActivityDeps = SeriesActivityDeps & ReconstructActivityDeps;
+export type ActivityDeps = SeriesActivityDeps & ReconstructActivityDeps & DetectActivityDeps;
 
 /** All activities of a nodus worker, with their dependencies injected and DomainErrors mapped. */
 export function createActivities(deps: ActivityDeps) {
-  return withFailureMapping({ ...createSeriesActivities(deps), ...createReconstructActivities(deps) });
+  return withFailureMapping({
+    ...createSeriesActivities(deps),
+    ...createReconstructActivities(deps),
+    ...createDetectActivities(deps),
+  });
+}
+
+/** Only the inference activities: what a worker on the inference task queue runs. */
+export function createInferenceActivities(deps: DetectActivityDeps) {
+  return withFailureMapping(createDetectActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

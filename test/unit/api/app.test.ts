@@ -122,6 +122,7 @@ describe('createApp', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/api/series/{seriesInstanceUid}',
+        '/api/series/{seriesInstanceUid}/findings',
         '/api/series/{seriesInstanceUid}/process',
         '/dicomweb/studies',
         '/dicomweb/studies/{studyInstanceUid}',
@@ -130,7 +131,14 @@ describe('createApp', () => {
       ].sort(),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Error', 'Series', 'Readiness', 'StoreInstancesResponse']),
+      expect.arrayContaining([
+        'Error',
+        'Series',
+        'Readiness',
+        'StoreInstancesResponse',
+        'Finding',
+        'SeriesFindings',
+      ]),
     );
   });
 });

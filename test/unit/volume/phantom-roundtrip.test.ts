@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeCtSeries } from '../../../src/dicom/write-ct-series.js';
 import { buildChestPhantom } from '../../../src/phantom/chest-phantom.js';
-import { encodeNifti1, voxelToRasAffine } from '../../../src/volume/nifti.js';
+import { decodeNifti1Volume, encodeNifti1, voxelToRasAffine } from '../../../src/volume/nifti.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
 import { PADDING_HU } from '../../../src/volume/volume.js';
 import { readNifti1 } from '../../fixtures/nifti-reader.js';
@@ -30,6 +30,24 @@ describe('chest phantom -> DICOM -> reconstruction -> NIfTI', () => {
     expect(differences).toBe(0);
     expect(volume.paddingVoxels).toBe(phantom.paddingMask.reduce((n, v) => n + v, 0));
     expect(volume.paddingVoxels).toBeGreaterThan(0);
+  });
+
+  it('reads its own NIfTI back voxel for voxel, and refuses a truncated one', async () => {
+    const volume = (await reconstructSeries(shuffled)).volume!;
+    const bytes = encodeNifti1(volume);
+    const back = decodeNifti1Volume(bytes, volume);
+    expect(back.dimensions).toEqual(volume.dimensions);
+    expect(
+      Buffer.compare(
+        Buffer.from(back.hu.buffer),
+        Buffer.from(volume.hu.buffer, volume.hu.byteOffset, volume.hu.byteLength),
+      ),
+    ).toBe(0);
+    // An odd byte offset (a Buffer slice) reads the same values.
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    expect(decodeNifti1Volume(shifted.subarray(1), volume).hu).toEqual(back.hu);
+    expect(() => decodeNifti1Volume(bytes.subarray(0, bytes.length - 2), volume)).toThrow(/truncated/);
   });
 
   it('places each nodule centre where the phantom put it (through the NIfTI affine)', async () => {

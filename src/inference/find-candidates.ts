@@ -1,0 +1,73 @@
+import type { ModelGrid } from './run-heatmap.js';
+
+/** A local maximum of a heatmap, in model-grid voxels (x along i, y along j, z along k). */
+export interface Candidate {
+  x: number;
+  y: number;
+  z: number;
+  response: number;
+  radiusMm: number;
+}
+
+export interface FindCandidatesOptions {
+  minResponse: number;
+  /** Most candidates kept, highest response first. */
+  maxCandidates: number;
+  /** Model voxel size, mm (isotropic). */
+  spacingMm: number;
+  /** Whether a model voxel lies in the lungs; maxima elsewhere are dropped. */
+  inLungs: (x: number, y: number, z: number) => boolean;
+  /** Used where the model gives no radius output. */
+  defaultRadiusMm?: number;
+}
+
+/**
+ * Local maxima of the response (greater than or equal to all 26 neighbours, strictly greater than those
+ * before it in scan order, so a plateau gives one maximum) inside the lungs, then non-maximum suppression:
+ * a weaker maximum within the radius of a stronger one is the same blob.
+ */
+export function findCandidates(
+  heatmap: ModelGrid,
+  radiusMm: Float32Array | undefined,
+  options: FindCandidatesOptions,
+): Candidate[] {
+  const { data, shape } = heatmap;
+  const [D, H, W] = shape;
+  const plane = H * W;
+  const found: Candidate[] = [];
+  for (let z = 1; z < D - 1; z += 1)
+    for (let y = 1; y < H - 1; y += 1)
+      for (let x = 1; x < W - 1; x += 1) {
+        const index = x + W * y + plane * z;
+        const value = data[index]!;
+        if (value < options.minResponse) continue;
+        if (!isLocalMaximum(data, index, value, W, plane)) continue;
+        if (!options.inLungs(x, y, z)) continue;
+        found.push({ x, y, z, response: value, radiusMm: radiusMm?.[index] ?? options.defaultRadiusMm ?? 5 });
+      }
+  found.sort((a, b) => b.response - a.response);
+  const kept: Candidate[] = [];
+  for (const candidate of found) {
+    const duplicate = kept.some((k) => {
+      const distanceMm =
+        Math.hypot(k.x - candidate.x, k.y - candidate.y, k.z - candidate.z) * options.spacingMm;
+      return distanceMm < Math.max(k.radiusMm, options.spacingMm * 2);
+    });
+    if (duplicate) continue;
+    kept.push(candidate);
+    if (kept.length >= options.maxCandidates) break;
+  }
+  return kept;
+}
+
+function isLocalMaximum(data: Float32Array, index: number, value: number, W: number, plane: number): boolean {
+  for (let dz = -1; dz <= 1; dz += 1)
+    for (let dy = -1; dy <= 1; dy += 1)
+      for (let dx = -1; dx <= 1; dx += 1) {
+        const offset = dx + W * dy + plane * dz;
+        if (offset === 0) continue;
+        const neighbour = data[index + offset]!;
+        if (neighbour > value || (neighbour === value && offset < 0)) return false;
+      }
+  return true;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * The contract of a nodule-heatmap model: what any ONNX detector (ours, or one exported from MONAI or
+ * nnDetection) must accept and give to be registered and run by nodus.
+ *
+ * Input: float32 tensor [1, 1, D, H, W] of the CT resampled (trilinear) to isotropic `spacingMm`, with
+ * D along the volume's k axis (slices, feet to head for axial CT), H along j (rows), W along i (columns);
+ * values (clip(HU, low, high) - low) / (high - low) for `huWindow` [low, high]. D, H and W vary per scan
+ * (the lungs' bounding box); a model with a fixed patch size declares `patchSize` and is run sliding-window.
+ *
+ * Outputs: `response`, float32 [1, 1, D, H, W], higher where a nodule's centre is more likely (local maxima
+ * become candidates); optionally `radiusMm`, float32 [1, 1, D, H, W], the nodule radius at each voxel.
+ */
+export const HeatmapModelContract = z.object({
+  inputName: z.string().min(1),
+  spacingMm: z.number().positive().max(5),
+  huWindow: z.tuple([z.number(), z.number()]).refine(([low, high]) => high > low, 'low < high'),
+  /** Fixed input size [D, H, W] of a patch-based model; absent for a fully convolutional one. */
+  patchSize: z
+    .tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()])
+    .optional(),
+  /** Border of each tile, in voxels, that is computed but not used (the filters' reach): tiles overlap by twice this. */
+  haloVoxels: z.number().int().nonnegative(),
+  responseOutput: z.string().min(1),
+  radiusOutput: z.string().min(1).optional(),
+  /** Candidates are local maxima with response at least this. */
+  minResponse: z.number(),
+});
+
+/**
+ * The contract of a candidate classifier: float32 `features` [N, F] (F = featureNames.length, in that order)
+ * to float32 `score` [N], the probability that each candidate is a nodule.
+ */
+export const ClassifierModelContract = z.object({
+  inputName: z.string().min(1),
+  outputName: z.string().min(1),
+  featureNames: z.array(z.string().min(1)).min(1),
+});
+
+const ModelEntryBase = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/),
+  /** Path of the .onnx file relative to the models folder. */
+  file: z.string().regex(/^[A-Za-z0-9._/-]+\.onnx$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  description: z.string(),
+  /** Model card (method, training data, results, limits), relative to the models folder. */
+  card: z.string(),
+  /** The command that rebuilds the .onnx file from this repository. */
+  recipe: z.string(),
+});
+
+export const ModelEntry = z.discriminatedUnion('task', [
+  ModelEntryBase.extend({ task: z.literal('nodule-heatmap'), contract: HeatmapModelContract }),
+  ModelEntryBase.extend({ task: z.literal('candidate-classifier'), contract: ClassifierModelContract }),
+]);
+export type ModelEntry = z.infer<typeof ModelEntry>;
+export type HeatmapModelEntry = Extract<ModelEntry, { task: 'nodule-heatmap' }>;
+export type ClassifierModelEntry = Extract<ModelEntry, { task: 'candidate-classifier' }>;
+
+/** A detector: a heatmap model, optionally a classifier for its candidates, and the operating point. */
+export const DetectorEntry = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/),
+  /** `id@version` of a nodule-heatmap model. */
+  heatmap: z.string(),
+  /** `id@version` of a candidate-classifier model; without one, the heatmap response is the score. */
+  classifier: z.string().optional(),
+  /** Findings need at least this score (the default operating point). */
+  threshold: z.number(),
+  /** At most this many candidates are scored per scan (highest response first). */
+  maxCandidates: z.number().int().positive(),
+  /** At most this many findings are reported per scan (highest score first). */
+  maxFindings: z.number().int().positive(),
+});
+export type DetectorEntry = z.infer<typeof DetectorEntry>;
+
+export const ModelManifest = z.object({
+  models: z.array(ModelEntry),
+  detectors: z.array(DetectorEntry).min(1),
+  /** `id` of the detector used when none is named. */
+  defaultDetector: z.string(),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+export const modelKey = (entry: { id: string; version: string }) => `${entry.id}@${entry.version}`;
