@@ -188,7 +188,7 @@ updateManifest({
       classifier: `${id}@${VERSION}`,
       threshold: Math.round(threshold * 1e4) / 1e4,
       maxCandidates: 2000,
-      maxFindings: 10,
+      maxFindings: 5,
     },
   ],
   ...(!holdout && { defaultDetector: detectorId }),

@@ -30,8 +30,9 @@ const HULL_REACH_MM = 30;
  *    the image border);
  * 2. 3D connected components of that air of at least 100 mL: the largest, and a second one when it holds
  *    at least 15% of the largest (two lungs);
- * 3. per slice and per 2D component, the convex hull of the lung within 30 mm of it, then holes filled:
- *    vessels, nodules and juxtapleural masses become lung.
+ * 3. per axial slice and per 2D component, the convex hull of the lung within 30 mm of it, then holes
+ *    filled: vessels, nodules and juxtapleural masses become lung; the same hulls on sagittal and coronal
+ *    planes add masses that lung embraces from above, below or in front (paravertebral, diaphragmatic).
  * Runs on a grid coarsened in-plane to ~1.4 mm and maps back by nearest neighbour.
  */
 export function segmentLungs(volume: CtVolume): LungMask {
@@ -140,6 +141,36 @@ export function segmentLungs(volume: CtVolume): LungMask {
     const closed = closeByReachLimitedHull(lung, wx, wy, reach);
     fillHoles(closed, wx, wy);
     work.set(closed, k * plane);
+  }
+
+  // The same on sagittal and coronal planes: a mass in the paravertebral gutter or on the diaphragm is
+  // embraced by lung above, below or in front of it, not on its axial slice.
+  const lungOnly = new Uint8Array(plane * nz);
+  for (let p = 0; p < lungOnly.length; p += 1) lungOnly[p] = lungLabels.has(labels[p]!) ? 1 : 0;
+  for (const fixed of ['x', 'y'] as const) {
+    const [u, v] = fixed === 'x' ? [wy, nz] : [wx, nz];
+    const stride = fixed === 'x' ? [wx, plane] : [1, plane];
+    const step = fixed === 'x' ? 1 : wx;
+    const count = fixed === 'x' ? wx : wy;
+    const pixel = [fixed === 'x' ? pixelMm[1] : pixelMm[0], sk] as const;
+    const sliceLung = new Uint8Array(u * v);
+    for (let f = 0; f < count; f += 1) {
+      let any = false;
+      for (let b = 0; b < v; b += 1)
+        for (let a = 0; a < u; a += 1) {
+          const value = lungOnly[f * step + a * stride[0]! + b * stride[1]!]!;
+          sliceLung[a + u * b] = value;
+          if (value) any = true;
+        }
+      if (!any) continue;
+      const closed = closeByReachLimitedHull(sliceLung, u, v, [
+        HULL_REACH_MM / pixel[0],
+        HULL_REACH_MM / pixel[1],
+      ]);
+      for (let b = 0; b < v; b += 1)
+        for (let a = 0; a < u; a += 1)
+          if (closed[a + u * b]) work[f * step + a * stride[0]! + b * stride[1]!] = 1;
+    }
   }
 
   // Back to the volume's grid.

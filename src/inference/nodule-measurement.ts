@@ -24,8 +24,8 @@ export interface NoduleMeasurement {
   solidComponentMm: number;
 }
 
-/** Nodule tissue, ground glass included: at least this, HU. */
-export const NODULE_HU = -600;
+/** Nodule tissue, ground glass included: at least this, HU (LIDC readers outline about this boundary). */
+export const NODULE_HU = -800;
 /** Solid tissue: at least this, HU. */
 export const SOLID_HU = -300;
 /** Solid when the solid component's diameter is at least this share of the whole; ground glass below 1.5 mm. */
@@ -42,8 +42,8 @@ export interface MeasureOptions {
 /**
  * Segments the nodule at `seed` and measures it.
  *
- * Segmentation: within a box of 2.5 radius hints (at least 10 mm) around the seed, voxels >= -600 HU (in the
- * lungs when a mask is given) are opened by a small ellipsoid (a quarter of the radius, 1-3 mm: vessels and
+ * Segmentation: within a box of 2.5 radius hints (at least 10 mm) around the seed, voxels >= -700 HU (in the
+ * lungs when a mask is given) are opened by a small box (a sixth of the radius, 1-2 mm: vessels and
  * thin strands attached to the nodule are cut), the component at the seed (or nearest to it within half the
  * radius) is kept and grown back by the same ellipsoid inside the thresholded voxels.
  *
@@ -82,7 +82,7 @@ export function measureNodule(
         }
       }
 
-  const openingMm = Math.min(3, Math.max(1, options.radiusHintMm / 4));
+  const openingMm = Math.min(2, Math.max(1, options.radiusHintMm / 6));
   const radii = spacing.map((s) => Math.max(0, Math.round(openingMm / s))) as Vec3;
   const core = erode(dense, [bw, bh, bd], radii);
   const start = nearestSet(

@@ -52,13 +52,47 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     }
     out(`  GET ${apiUrl}/api/series/${uid}`);
     out(`  ${JSON.stringify(await response.json())}`);
+    const findings = (await (await fetch(`${apiUrl}/api/series/${uid}/findings`)).json()) as {
+      run: { model: { id: string; version: string }; timingsMs: Record<string, number> | null } | null;
+      findings: {
+        centreLps: number[];
+        meanDiameterMm: number;
+        longAxisMm: number;
+        shortAxisMm: number;
+        type: string;
+        score: number;
+        maskBlobKey: string | null;
+      }[];
+    };
+    out(`  GET ${apiUrl}/api/series/${uid}/findings`);
+    if (!findings.run) {
+      out('  no detection ran (the series was rejected or failed: see its quality and error above)');
+      continue;
+    }
+    out(
+      `  ${findings.findings.length} nodule finding(s) by ${findings.run.model.id}@${findings.run.model.version} ` +
+        `(timings ms: ${JSON.stringify(findings.run.timingsMs)})`,
+    );
+    for (const f of findings.findings) {
+      out(
+        `    ${f.type.padEnd(12)} ${f.meanDiameterMm.toFixed(1).padStart(5)} mm (${f.longAxisMm} x ${f.shortAxisMm}) ` +
+          `score ${f.score.toFixed(3)} at LPS [${f.centreLps.map((v) => v.toFixed(1)).join(', ')}]` +
+          (f.maskBlobKey ? `  mask ${path.join(platform.config.dataDir, 'blobs', f.maskBlobKey)}` : ''),
+      );
+    }
   }
   out();
   out('Where to look:');
   out(`  curl ${apiUrl}/readyz`);
-  if (summary.seriesInstanceUids[0]) out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
+  if (summary.seriesInstanceUids[0]) {
+    out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
+    out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}/findings`);
+  }
   if (platform.temporalUiUrl)
     out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
   out('Send more: storescu to the DICOM line above, or STOW-RS to /dicomweb/studies.');
-  out('Detection, measurements and Lung-RADS join this workflow as they are built (see README).');
+  out(
+    'Offline: npm run --silent nodus -- detect <series-folder> --json; nodus eval --lidc <case-folder> (see README).',
+  );
+  out('Lung-RADS, review and cohorts join this workflow as they are built (see README).');
 }
