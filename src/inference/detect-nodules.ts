@@ -52,6 +52,8 @@ const DEFAULT_MAX_TILE_VOXELS = 12_000_000;
 /** Tissue candidates: voxels denser than this (HU) in the lungs, opened by OPENING_MM, at least this diameter. */
 const TISSUE_HU = -500;
 const OPENING_MM = 3;
+/** Largest radius hint of the second measurement, mm (nodules are at most 30 mm; masses are measured once more at 20). */
+const MAX_REMEASURE_RADIUS_MM = 20;
 const MIN_TISSUE_DIAMETER_MM = 8;
 /** Margin around the lungs' bounding box given to the model, mm (its filters reach beyond the lungs). */
 const LUNG_BOX_MARGIN_MM = 10;
@@ -157,12 +159,25 @@ export async function detectNodules(
       if (scores.values[n]! < threshold || nodules.length >= detector.entry.maxFindings) break;
       const candidate = candidates[n]!;
       const ijk = toIjk(candidate).map(Math.round) as Vec3;
-      const measured = measureNodule(
+      let measured = measureNodule(
         volume,
         { ijk },
         { radiusHintMm: candidate.radiusMm, lungMask: lungs.mask },
       );
       if (!measured) continue;
+      // The blob filter's radius is a rough size: measure again with the measured one, so the result does
+      // not depend on which candidate (blob or tissue) found the nodule.
+      // Bounded: a segmentation that leaked into vessels must not make the second one slower and larger.
+      const measuredRadiusMm = Math.min(
+        measured.meanDiameterMm / 2,
+        2 * candidate.radiusMm,
+        MAX_REMEASURE_RADIUS_MM,
+      );
+      if (Math.abs(measuredRadiusMm - candidate.radiusMm) > 0.25 * candidate.radiusMm) {
+        measured =
+          measureNodule(volume, { ijk }, { radiusHintMm: measuredRadiusMm, lungMask: lungs.mask }) ??
+          measured;
+      }
       // Two candidates on one nodule (e.g. its solid core and its ground glass): keep the higher score.
       const same = nodules.some(
         (other) =>
