@@ -12,6 +12,7 @@ import { bundleWorkflows } from '../temporal/worker.js';
 import { startApi } from './api.js';
 import { detectCommand } from './detect-command.js';
 import { evalCommand } from './eval-command.js';
+import { lungRadsCommand } from './lungrads-command.js';
 import { runDemo } from './demo.js';
 import { openPlatform, openPostgres, type Platform } from './platform.js';
 import { phantomCommand } from './phantom-command.js';
@@ -36,6 +37,8 @@ commands:
   eval --lidc|--lung-dx <case-folder>... | --synthetic [--phantom] <case-folder>... [--json]
                          score the detector against LIDC readers (LUNA16 FROC, CPM, per nodule) or
                          Lung_Dx boxes, or against synthetic nodules inserted into real CT
+  lungrads --json <file>  assign the Lung-RADS v2022 category to the nodules described in <file> (JSON) and
+                         print the category, modifiers, management, follow-up and the rules that fired
   bundle-workflows --out <file>
                          bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
 
@@ -130,6 +133,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(matrix !== undefined && { matrix, pixelSpacingMm: (256 * 1.4) / matrix }),
       ...(slice !== undefined && { sliceSpacingMm: slice }),
     });
+  }
+  if (command === 'lungrads') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' } },
+    });
+    const [file] = positionals;
+    if (!values.json || file === undefined || positionals.length !== 1) {
+      throw new DomainError('VALIDATION_FAILED', 'usage: nodus lungrads --json <file>');
+    }
+    return lungRadsCommand(file);
   }
   if (command === 'volume') {
     const { values, positionals } = parseArgs({
