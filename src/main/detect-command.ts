@@ -1,6 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import { writeNoduleSegmentation } from '../dicom/nodule-seg.js';
+import { writeNoduleStructuredReport } from '../dicom/nodule-sr.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
+import { readSourceSeriesReferences } from '../dicom/source-series-references.js';
+import { newUid } from '../dicom/uid.js';
 import { listFiles } from '../ingest/import-files.js';
-import { detectNodules } from '../inference/detect-nodules.js';
+import { detectNodules, type DetectedNodule } from '../inference/detect-nodules.js';
 import { modelKey } from '../inference/model-manifest.js';
 import { loadDetector, type LoadedDetector } from '../inference/model-registry.js';
 import { DomainError } from '../shared/errors.js';
@@ -13,6 +18,16 @@ export interface DetectCommandOptions {
   modelsDir?: string | undefined;
   threads?: number | undefined;
   threshold?: number | undefined;
+  /** Where to write the nodules as a DICOM Comprehensive 3D SR (TID 1500). */
+  srPath?: string | undefined;
+  /** Where to write the nodules' masks as a DICOM Segmentation. */
+  segPath?: string | undefined;
+}
+
+/** Paths of the DICOM outputs to write next to the JSON document. */
+export interface DetectOutputs {
+  srPath?: string | undefined;
+  segPath?: string | undefined;
 }
 
 /** Reconstructs a series folder offline; a folder that gives no volume is a clear error. */
@@ -50,9 +65,14 @@ export async function detectFolder(
   inputs: string[],
   detector: LoadedDetector,
   threshold?: number,
+  outputs: DetectOutputs = {},
 ): Promise<Record<string, unknown>> {
   const { volume, seriesInstanceUid, accepted, issues } = await reconstructFolder(inputs);
   const detection = await detectNodules(volume, detector, { ...(threshold !== undefined && { threshold }) });
+  const dicomOutputs =
+    outputs.srPath || outputs.segPath
+      ? await writeDicomOutputs(inputs, volume, detection.nodules, detector, outputs)
+      : undefined;
   return {
     seriesInstanceUid,
     model: {
@@ -79,16 +99,63 @@ export async function detectFolder(
     })),
     candidatesScored: detection.candidatesScored,
     timingsMs: detection.timingsMs,
+    ...(dicomOutputs && { dicomOutputs }),
   };
 }
 
-/** `nodus detect <series-folder> --json`. */
+/**
+ * Writes the nodules as DICOM next to the JSON: a SEG (one segment per nodule; none is written when there
+ * are no nodules, a SEG needs a segment) and a TID 1500 SR, which references the SEG's segments when both
+ * are written. Both share the nodules' tracking UIDs.
+ */
+async function writeDicomOutputs(
+  inputs: string[],
+  volume: CtVolume,
+  nodules: readonly DetectedNodule[],
+  detector: LoadedDetector,
+  outputs: DetectOutputs,
+): Promise<Record<string, unknown>> {
+  const source = await readSourceSeriesReferences(await listFiles(inputs));
+  const algorithm = { algorithmName: detector.entry.id, algorithmVersion: detector.entry.version };
+  const trackingUids = nodules.map(() => newUid());
+  const written: Record<string, unknown> = {};
+  let segmentation: { sopInstanceUid: string; seriesInstanceUid: string } | undefined;
+  if (outputs.segPath && nodules.length > 0) {
+    segmentation = { sopInstanceUid: newUid(), seriesInstanceUid: newUid() };
+    await writeFile(
+      outputs.segPath,
+      writeNoduleSegmentation(source, volume, nodules, { ...algorithm, ...segmentation, trackingUids }),
+    );
+    written.seg = { path: outputs.segPath, ...segmentation };
+  } else if (outputs.segPath) {
+    written.seg = { path: null, reason: 'no nodules: a segmentation needs at least one segment' };
+  }
+  if (outputs.srPath) {
+    const report = { sopInstanceUid: newUid(), seriesInstanceUid: newUid() };
+    await writeFile(
+      outputs.srPath,
+      writeNoduleStructuredReport(source, nodules, {
+        ...algorithm,
+        ...report,
+        trackingUids,
+        ...(segmentation && { segmentation }),
+      }),
+    );
+    written.sr = { path: outputs.srPath, ...report };
+  }
+  return written;
+}
+
+/** `nodus detect <series-folder> --json [--sr <out.dcm>] [--seg <out.dcm>]`. */
 export async function detectCommand(inputs: string[], options: DetectCommandOptions): Promise<number> {
   const detector = await loadDetector(options.detector, {
     ...(options.modelsDir && { modelsDir: options.modelsDir }),
     ...(options.threads && { intraOpThreads: options.threads }),
   });
-  const document = await detectFolder(inputs, detector, options.threshold);
+  const document = await detectFolder(inputs, detector, options.threshold, {
+    srPath: options.srPath,
+    segPath: options.segPath,
+  });
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   return 0;
 }

@@ -1,0 +1,240 @@
+import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
+import type { NoduleType } from '../phantom/nodule-type.js';
+import {
+  CODES,
+  NODUS_SCHEME_IDENTIFICATION,
+  dicomDateTime,
+  sourceContextAttributes,
+  uidFromName,
+  writePart10,
+  type Code,
+} from './derived-object.js';
+import { SEGMENTATION_STORAGE, noduleLabel } from './nodule-seg.js';
+import type { SourceSeriesReferences } from './source-series-references.js';
+import { newUid } from './uid.js';
+
+export const COMPREHENSIVE_3D_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.34';
+
+/** A nodule as the report states it: its measurements and, from the detector, its score in [0, 1]. */
+export type ReportedNodule = NoduleMeasurement & { score?: number };
+
+export interface NoduleReportOptions {
+  algorithmName: string;
+  algorithmVersion: string;
+  /** Manufacturer of the writing software; 'nodus' unless set. */
+  manufacturer?: string;
+  sopInstanceUid?: string;
+  seriesInstanceUid?: string;
+  seriesNumber?: number;
+  seriesDescription?: string;
+  /** Tracking Unique Identifier of nodule n (the SEG's TrackingUID of segment n+1); new UIDs unless set. */
+  trackingUids?: readonly string[];
+  /** The SEG written for the same nodules (segment n+1 = nodules[n]): each group then references its segment. */
+  segmentation?: { sopInstanceUid: string; seriesInstanceUid: string };
+  /** Content date and time; now unless set. */
+  createdAt?: Date;
+}
+
+type ContentItem = Record<string, unknown>;
+
+const NODULE_TYPE_CODES: Record<NoduleType, Code> = {
+  solid: CODES.solid,
+  'part-solid': CODES.partSolid,
+  'ground-glass': CODES.groundGlass,
+};
+
+/**
+ * Writes the nodules as a Comprehensive 3D SR following TID 1500 (Measurement Report), explicit VR little
+ * endian: language (en-US), device observer (the algorithm), procedure reported (CT of chest), an image
+ * library of the source images, and one TID 1411 measurement group per nodule in `nodules` order: tracking
+ * identifier "Nodule n" and UID, finding (Nodule), finding site (Lung), the SEG segment when
+ * `options.segmentation` is given, source series, and as NUM: long axis, short axis and mean diameter (mm),
+ * volume (mm3), mean attenuation (HU), solid component diameter (mm, private code), the detector's score
+ * (Certainty of Finding, no units) when known; the nodule type as a private CODE.
+ */
+export function writeNoduleStructuredReport(
+  source: SourceSeriesReferences,
+  nodules: readonly ReportedNodule[],
+  options: NoduleReportOptions,
+): Uint8Array {
+  const { date, time } = dicomDateTime(options.createdAt ?? new Date());
+  const manufacturer = options.manufacturer ?? 'nodus';
+  const algorithm = [
+    text('HAS CONCEPT MOD', CODES.algorithmName, options.algorithmName),
+    text('HAS CONCEPT MOD', CODES.algorithmVersion, options.algorithmVersion),
+  ];
+  const measurement = (
+    name: Code,
+    value: number,
+    unit: Code,
+    modifiers: ContentItem[] = [],
+  ): ContentItem => ({
+    ...item('CONTAINS', 'NUM', name),
+    MeasuredValueSequence: [{ NumericValue: decimalString(value), MeasurementUnitsCodeSequence: [unit] }],
+    ContentSequence: [...modifiers, ...algorithm],
+  });
+  const mean = [codeItem('HAS CONCEPT MOD', CODES.derivation, CODES.mean)];
+
+  const groups = nodules.map((nodule, n): ContentItem => {
+    const content: ContentItem[] = [
+      text('HAS OBS CONTEXT', CODES.trackingIdentifier, noduleLabel(n)),
+      uidRef('HAS OBS CONTEXT', CODES.trackingUniqueIdentifier, options.trackingUids?.[n] ?? newUid()),
+      codeItem('CONTAINS', CODES.finding, CODES.nodule),
+      codeItem('HAS CONCEPT MOD', CODES.findingSite, CODES.lung),
+    ];
+    if (options.segmentation) {
+      content.push({
+        ...item('CONTAINS', 'IMAGE', CODES.referencedSegment),
+        ReferencedSOPSequence: [
+          {
+            ReferencedSOPClassUID: SEGMENTATION_STORAGE,
+            ReferencedSOPInstanceUID: options.segmentation.sopInstanceUid,
+            ReferencedSegmentNumber: n + 1,
+          },
+        ],
+      });
+    }
+    content.push(
+      uidRef('CONTAINS', CODES.sourceSeriesForSegmentation, source.series.seriesInstanceUid),
+      measurement(CODES.longAxis, nodule.longAxisMm, CODES.millimeter),
+      measurement(CODES.shortAxis, nodule.shortAxisMm, CODES.millimeter),
+      measurement(CODES.diameter, nodule.meanDiameterMm, CODES.millimeter, mean),
+      measurement(CODES.volume, nodule.volumeMm3, CODES.cubicMillimeter),
+      measurement(CODES.attenuationCoefficient, nodule.meanHu, CODES.hounsfieldUnit, mean),
+      measurement(CODES.solidComponentDiameter, nodule.solidComponentMm, CODES.millimeter),
+    );
+    if (nodule.score !== undefined)
+      content.push(measurement(CODES.certaintyOfFinding, nodule.score, CODES.noUnits));
+    content.push(codeItem('CONTAINS', CODES.noduleType, NODULE_TYPE_CODES[nodule.type]));
+    return {
+      ...item('CONTAINS', 'CONTAINER', CODES.measurementGroup),
+      ContinuityOfContent: 'SEPARATE',
+      ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1411' }],
+      ContentSequence: content,
+    };
+  });
+
+  const imageLibrary: ContentItem = {
+    ...item('CONTAINS', 'CONTAINER', CODES.imageLibrary),
+    ContinuityOfContent: 'SEPARATE',
+    ContentSequence: [
+      {
+        ...item('CONTAINS', 'CONTAINER', CODES.imageLibraryGroup),
+        ContinuityOfContent: 'SEPARATE',
+        ContentSequence: [
+          codeItem('HAS ACQ CONTEXT', CODES.modality, CODES.computedTomography),
+          uidRef('HAS ACQ CONTEXT', CODES.frameOfReferenceUid, source.series.frameOfReferenceUid),
+          ...source.images.map((image) => ({
+            RelationshipType: 'CONTAINS',
+            ValueType: 'IMAGE',
+            ReferencedSOPSequence: [
+              { ReferencedSOPClassUID: image.sopClassUid, ReferencedSOPInstanceUID: image.sopInstanceUid },
+            ],
+          })),
+        ],
+      },
+    ],
+  };
+
+  const evidence = [
+    {
+      SeriesInstanceUID: source.series.seriesInstanceUid,
+      ReferencedSOPSequence: source.images.map((image) => ({
+        ReferencedSOPClassUID: image.sopClassUid,
+        ReferencedSOPInstanceUID: image.sopInstanceUid,
+      })),
+    },
+  ];
+  if (options.segmentation) {
+    evidence.push({
+      SeriesInstanceUID: options.segmentation.seriesInstanceUid,
+      ReferencedSOPSequence: [
+        {
+          ReferencedSOPClassUID: SEGMENTATION_STORAGE,
+          ReferencedSOPInstanceUID: options.segmentation.sopInstanceUid,
+        },
+      ],
+    });
+  }
+
+  const dataset: Record<string, unknown> = {
+    SpecificCharacterSet: 'ISO_IR 192',
+    SOPClassUID: COMPREHENSIVE_3D_SR_STORAGE,
+    SOPInstanceUID: options.sopInstanceUid ?? newUid(),
+    InstanceCreationDate: date,
+    InstanceCreationTime: time,
+    CodingSchemeIdentificationSequence: [NODUS_SCHEME_IDENTIFICATION],
+    ...sourceContextAttributes(source),
+    Modality: 'SR',
+    SeriesInstanceUID: options.seriesInstanceUid ?? newUid(),
+    SeriesNumber: options.seriesNumber ?? 902,
+    SeriesDescription: options.seriesDescription ?? `${options.algorithmName} nodule measurements`,
+    ReferencedPerformedProcedureStepSequence: [],
+    Manufacturer: manufacturer,
+    ManufacturerModelName: options.algorithmName,
+    SoftwareVersions: options.algorithmVersion,
+    InstanceNumber: 1,
+    ContentDate: date,
+    ContentTime: time,
+    CompletionFlag: 'COMPLETE',
+    VerificationFlag: 'UNVERIFIED',
+    PerformedProcedureCodeSequence: [],
+    CurrentRequestedProcedureEvidenceSequence: [
+      { StudyInstanceUID: source.study.studyInstanceUid, ReferencedSeriesSequence: evidence },
+    ],
+    ValueType: 'CONTAINER',
+    ConceptNameCodeSequence: [CODES.imagingMeasurementReport],
+    ContinuityOfContent: 'SEPARATE',
+    ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1500' }],
+    ContentSequence: [
+      codeItem('HAS CONCEPT MOD', CODES.languageOfContent, CODES.englishUs),
+      codeItem('HAS OBS CONTEXT', CODES.observerType, CODES.device),
+      uidRef(
+        'HAS OBS CONTEXT',
+        CODES.deviceObserverUid,
+        uidFromName(`${options.algorithmName} ${options.algorithmVersion}`),
+      ),
+      text('HAS OBS CONTEXT', CODES.deviceObserverName, options.algorithmName),
+      text('HAS OBS CONTEXT', CODES.deviceObserverManufacturer, manufacturer),
+      text(
+        'HAS OBS CONTEXT',
+        CODES.deviceObserverModelName,
+        `${options.algorithmName} ${options.algorithmVersion}`,
+      ),
+      codeItem('HAS CONCEPT MOD', CODES.procedureReported, CODES.ctOfChest),
+      imageLibrary,
+      {
+        ...item('CONTAINS', 'CONTAINER', CODES.imagingMeasurements),
+        ContinuityOfContent: 'SEPARATE',
+        // An empty ContentSequence is invalid (type 1C): no nodules, no children.
+        ...(groups.length > 0 && { ContentSequence: groups }),
+      },
+    ],
+  };
+  return writePart10(dataset);
+}
+
+function item(relationship: string, valueType: string, name: Code): ContentItem {
+  return { RelationshipType: relationship, ValueType: valueType, ConceptNameCodeSequence: [name] };
+}
+
+function text(relationship: string, name: Code, value: string): ContentItem {
+  return { ...item(relationship, 'TEXT', name), TextValue: value };
+}
+
+function uidRef(relationship: string, name: Code, value: string): ContentItem {
+  return { ...item(relationship, 'UIDREF', name), UID: value };
+}
+
+function codeItem(relationship: string, name: Code, value: Code): ContentItem {
+  return { ...item(relationship, 'CODE', name), ConceptCodeSequence: [value] };
+}
+
+/** A DS value (at most 16 characters): up to 6 significant decimals, no exponent for these magnitudes. */
+function decimalString(value: number): string {
+  for (let digits = 6; digits >= 0; digits -= 1) {
+    const candidate = String(Number(value.toFixed(digits)));
+    if (candidate.length <= 16) return candidate;
+  }
+  return String(Math.round(value));
+}
