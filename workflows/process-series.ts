@@ -22,12 +22,11 @@ export const instanceStored = defineSignal<[InstanceStoredSignal]>(PROCESS_SERIE
 export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progressQuery);
 
 const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
-const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing } = proxyActivities<Activities>(
-  {
+const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing, assessStudyForReview } =
+  proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
     retry,
-  },
-);
+  });
 /** Reconstruction reads every instance: it heartbeats, so a dead worker's attempt is retried within 30 s. */
 const { reconstructSeriesVolume } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -50,7 +49,8 @@ const detectionActivities = (taskQueue: string) =>
 /**
  * One durable workflow per series (workflow id `series:<SeriesInstanceUID>`). It waits until no instance has
  * arrived for the quiet period, then reconstructs the volume, applies the screening quality gate and runs nodule
- * detection (findings stored by the activity); Lung-RADS follows as a further activity. Instances that arrive while it works make it wait for quiet again
+ * detection (findings stored by the activity), and finally gives the study its AI Lung-RADS category on the
+ * radiologists' worklist. Instances that arrive while it works make it wait for quiet again
  * and process the whole series anew. The workflow passes references (UIDs, blob keys), never voxel data.
  */
 export async function processSeries(input: ProcessSeriesInput): Promise<ProcessSeriesResult> {
@@ -80,8 +80,16 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
         continue;
       }
       if (!reconstruction.accepted) {
+        // An unusable series still reaches the worklist: its study gets Lung-RADS 0 with the reasons.
+        const assessment = await assessStudyForReview({ seriesInstanceUid });
         stage = 'finished';
-        return { seriesInstanceUid, status: 'rejected', instanceCount, quality: reconstruction.issues };
+        return {
+          seriesInstanceUid,
+          status: 'rejected',
+          instanceCount,
+          quality: reconstruction.issues,
+          lungRadsCategory: assessment.assessed ? assessment.category : undefined,
+        };
       }
       let detection: ProcessSeriesResult['detection'];
       if (reconstruction.volumeKey) {
@@ -96,6 +104,7 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
         }
       }
       await completeSeriesProcessing({ seriesInstanceUid, instanceCount });
+      const assessment = await assessStudyForReview({ seriesInstanceUid });
       stage = 'finished';
       return {
         seriesInstanceUid,
@@ -104,6 +113,7 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
         volumeKey: reconstruction.volumeKey,
         quality: reconstruction.issues,
         detection,
+        lungRadsCategory: assessment.assessed ? assessment.category : undefined,
       };
     }
   } catch (error) {

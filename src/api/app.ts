@@ -1,18 +1,33 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
+import type { Principal } from '../access/principal.js';
 import type { Database } from '../db/client.js';
+import { principalForToken } from '../db/repositories/users.js';
 import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError, type ErrorCode } from '../shared/errors.js';
 import type { SeriesWorkflows } from '../temporal/series-workflows.js';
 import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
+import { audit } from './audit.js';
+import { authenticate } from './middleware/authenticate.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
+import { imageRoutes } from './routes/images.js';
 import { seriesRoutes } from './routes/series.js';
+import { studyRoutes } from './routes/studies.js';
+import { userRoutes } from './routes/users.js';
 
-export type AppEnv = { Variables: RequestIdVariables };
+export type AppEnv = { Variables: RequestIdVariables & { principal?: Principal } };
+
+/** The authenticated caller; every route behind `authenticate` has one. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
+  return principal;
+}
 
 /** Each check resolves when its dependency answers and rejects with the reason otherwise. */
 export interface ReadinessChecks {
@@ -27,6 +42,8 @@ export interface AppDeps {
   logger: Logger;
   /** The one ingest path, for DICOMweb STOW-RS. */
   ingest: IngestDeps;
+  /** Who holds a bearer token; the users and tokens in the database unless given (unit tests). */
+  resolvePrincipal?: (token: string) => Promise<Principal | undefined>;
 }
 
 /** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
@@ -45,11 +62,16 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', requestId());
   app.use('*', requestLogger(deps.logger));
+  app.use('*', authenticate(deps.resolvePrincipal ?? ((token) => principalForToken(deps.db, token))));
 
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', seriesRoutes(deps));
+  app.route('/', studyRoutes(deps));
+  app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
+  app.route('/', userRoutes(deps));
   app.route('/', dicomwebRoutes(deps));
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -63,9 +85,19 @@ export function createApp(deps: AppDeps) {
     c.json(envelope('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404),
   );
 
-  app.onError((error, c) => {
+  app.onError(async (error, c) => {
     const id = c.get('requestId');
     if (error instanceof DomainError) {
+      if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHENTICATED') {
+        // Refused access is itself an audit event: who tried what, from where.
+        await audit(c, deps.db, {
+          action: error.code === 'FORBIDDEN' ? 'access.denied' : 'access.unauthenticated',
+          resourceType: 'route',
+          resourceId: `${c.req.method} ${c.req.path}`,
+          details: { reason: error.message, ...error.context },
+        }).catch((auditError: unknown) => deps.logger.error({ err: auditError }, 'audit event not stored'));
+        if (error.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer realm="nodus"');
+      }
       return c.json(envelope(error.code, error.message, id), HTTP_STATUS_BY_CODE[error.code]);
     }
     if (error instanceof HTTPException && error.status < 500) {

@@ -46,6 +46,8 @@ const schema = z.object({
   NODUS_WORKFLOW_BUNDLE: optionalString,
   NODUS_SAMPLE_DIR: optionalString,
   NODUS_MODELS_DIR: optionalString,
+  /** Seeds an administrator's bearer token at start (demo, first set-up); at least 32 characters. */
+  NODUS_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   NODUS_DETECTOR: optionalString,
   NODUS_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   NODUS_INFERENCE_MAX_TILE_VOXELS: z.coerce
@@ -79,6 +81,8 @@ export interface Config {
   seriesQuietPeriodMs: number;
   /** Folder of real sample CT (the shared data set); undefined means `../shared/data` next to the checkout. */
   sampleDir: string | undefined;
+  /** NODUS_ADMIN_TOKEN: an administrator's bearer token seeded at API start. */
+  adminToken: string | undefined;
   inference: {
     /** Folder with manifest.json and the .onnx files; undefined means the repository's models/. */
     modelsDir: string | undefined;
@@ -132,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: e.NODUS_LOG_LEVEL,
     seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
+    adminToken: e.NODUS_ADMIN_TOKEN,
     inference: {
       modelsDir: e.NODUS_MODELS_DIR ? path.resolve(cwd, e.NODUS_MODELS_DIR) : undefined,
       detector: e.NODUS_DETECTOR,

@@ -4,6 +4,9 @@ import * as schema from './schema/index.js';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 
+/** The database or an open transaction on it: what repository functions that compose take. */
+export type Queryable = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+
 export interface DatabaseHandle {
   db: Database;
   /** The underlying postgres.js pool, for raw SQL and shutdown. */

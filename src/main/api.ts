@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app.js';
+import { seedAdminToken } from '../db/repositories/users.js';
 import type { Platform } from './platform.js';
 
 export interface RunningApi {
@@ -10,6 +11,7 @@ export interface RunningApi {
 /** Serves the HTTP API of a platform on NODUS_API_HOST:NODUS_API_PORT (port 0 picks a free one). */
 export async function startApi(platform: Platform): Promise<RunningApi> {
   const { database, temporal, config, logger } = platform;
+  if (config.adminToken) await seedAdminToken(database.db, config.adminToken);
   const app = createApp({
     db: database.db,
     seriesWorkflows: platform.seriesWorkflows,

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
+import { newApiToken } from '../access/api-token.js';
 import { runMigrations } from '../db/migrate.js';
 import { startDicomScp } from '../ingest/dicom-scp.js';
 import { importFiles } from '../ingest/import-files.js';
@@ -17,6 +18,7 @@ import { runDemo } from './demo.js';
 import { openPlatform, openPostgres, type Platform } from './platform.js';
 import { phantomCommand } from './phantom-command.js';
 import { volumeCommand } from './volume-command.js';
+import { tokenCreateCommand, userAddCommand } from './user-commands.js';
 import { startWorker } from './worker.js';
 
 const USAGE = `usage: nodus <command> [options]
@@ -28,12 +30,17 @@ commands:
   worker                 the Temporal worker only
   migrate                apply database migrations and exit
   import <path>...       import DICOM files and folders (recursive)
+  user add --email E --role admin|radiologist|programme|researcher [--name N] [--institution CODE]...
+                         create an API user who sees the studies of the given institutions
+  token create --email E [--label L] [--expires-days N]
+                         issue a bearer token for a user (printed once; only its hash is stored)
   phantom --out <folder> [--matrix N] [--slice-mm S]
                          write a synthetic chest CT series with nodules of known size (phantom.json)
   volume <series-folder> --out <file.nii[.gz]>
                          reconstruct a series offline and write NIfTI-1 (RAS affine)
-  detect <series-folder> --json [--threshold P] [--detector ID]
-                         reconstruct and detect nodules offline; prints the nodules as JSON
+  detect <series-folder> --json [--threshold P] [--detector ID] [--sr <out.dcm>] [--seg <out.dcm>]
+                         reconstruct and detect nodules offline; prints the nodules as JSON, and
+                         optionally writes them as DICOM SR (TID 1500) and SEG
   eval --lidc|--lung-dx <case-folder>... | --synthetic [--phantom] <case-folder>... [--json]
                          score the detector against LIDC readers (LUNA16 FROC, CPM, per nodule) or
                          Lung_Dx boxes, or against synthetic nodules inserted into real CT
@@ -161,7 +168,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, threshold: { type: 'string' }, detector: { type: 'string' } },
+      options: {
+        json: { type: 'boolean' },
+        threshold: { type: 'string' },
+        detector: { type: 'string' },
+        sr: { type: 'string' },
+        seg: { type: 'string' },
+      },
     });
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
     if (
@@ -171,7 +184,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ) {
       throw new DomainError(
         'VALIDATION_FAILED',
-        'usage: nodus detect <series-folder> --json [--threshold 0..1] [--detector ID]',
+        'usage: nodus detect <series-folder> --json [--threshold 0..1] [--detector ID] [--sr <out.dcm>] [--seg <out.dcm>]',
       );
     }
     const { inference } = loadConfig();
@@ -180,6 +193,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       modelsDir: inference.modelsDir,
       threads: inference.threads,
       threshold,
+      srPath: values.sr,
+      segPath: values.seg,
     });
   }
   if (command === 'eval') {
@@ -245,7 +260,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      const platform = await openPlatform(config, logger, { temporalUi: true });
+      // The demo needs a token to show the API: NODUS_ADMIN_TOKEN, or one made for this run (printed).
+      const platform = await openPlatform(
+        { ...config, adminToken: config.adminToken ?? newApiToken() },
+        logger,
+        {
+          temporalUi: true,
+        },
+      );
       const worker = await startWorker(platform);
       const api = await startApi(platform);
       const scp = await startScp(platform);
@@ -275,6 +297,52 @@ export async function main(argv: readonly string[]): Promise<number> {
         await postgres.close();
       }
       return 0;
+    }
+    case 'user':
+    case 'token': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          email: { type: 'string' },
+          name: { type: 'string' },
+          role: { type: 'string' },
+          institution: { type: 'string', multiple: true },
+          label: { type: 'string' },
+          'expires-days': { type: 'string' },
+        },
+      });
+      const sub = positionals[0];
+      const expires = values['expires-days'] === undefined ? undefined : Number(values['expires-days']);
+      if (
+        !values.email ||
+        (command === 'user' && (sub !== 'add' || !values.role)) ||
+        (command === 'token' && sub !== 'create') ||
+        (expires !== undefined && !(Number.isInteger(expires) && expires >= 1))
+      ) {
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          'usage: nodus user add --email E --role R [--name N] [--institution CODE]... | nodus token create --email E [--label L] [--expires-days N]',
+        );
+      }
+      const postgres = await openPostgres(config, logger);
+      try {
+        await runMigrations(postgres.database);
+        return command === 'user'
+          ? await userAddCommand(postgres.database.db, {
+              email: values.email,
+              name: values.name ?? values.email,
+              role: values.role ?? '',
+              institutions: values.institution ?? [],
+            })
+          : await tokenCreateCommand(postgres.database.db, {
+              email: values.email,
+              label: values.label ?? 'created with nodus token create',
+              expiresInDays: expires,
+            });
+      } finally {
+        await postgres.close();
+      }
     }
     case 'import': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });

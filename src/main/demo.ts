@@ -19,8 +19,14 @@ export const DEMO_SERIES = path.join('lidc', 'LIDC-IDRI-0001');
  */
 export async function runDemo(platform: Platform, apiUrl: string, where: string): Promise<void> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
+  const token = platform.config.adminToken ?? '';
+  const headers = { authorization: `Bearer ${token}` };
+  const get = async (route: string) => (await fetch(`${apiUrl}${route}`, { headers })).json();
   out('nodus demo: the platform is up');
   out(where);
+  out(
+    `  Admin token  ${token}  (every API route but /healthz and /readyz needs Authorization: Bearer <token>)`,
+  );
   out();
 
   let folder = path.join(sampleDataDir(platform.config.sampleDir), DEMO_SERIES);
@@ -43,7 +49,7 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   for (const uid of summary.seriesInstanceUids) {
     out(`Waiting for workflow series:${uid} (quiet period ${platform.config.seriesQuietPeriodMs} ms) ...`);
     const result = await platform.seriesWorkflows.result(uid);
-    const response = await fetch(`${apiUrl}/api/series/${uid}`);
+    const seriesView = await get(`/api/series/${uid}`);
     out(`  workflow result: ${JSON.stringify(result)}`);
     if (result.volumeKey) {
       out(
@@ -51,8 +57,8 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
       );
     }
     out(`  GET ${apiUrl}/api/series/${uid}`);
-    out(`  ${JSON.stringify(await response.json())}`);
-    const findings = (await (await fetch(`${apiUrl}/api/series/${uid}/findings`)).json()) as {
+    out(`  ${JSON.stringify(seriesView)}`);
+    const findings = (await get(`/api/series/${uid}/findings`)) as {
       run: { model: { id: string; version: string }; timingsMs: Record<string, number> | null } | null;
       findings: {
         centreLps: number[];
@@ -82,17 +88,51 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     }
   }
   out();
-  out('Where to look:');
-  out(`  curl ${apiUrl}/readyz`);
-  if (summary.seriesInstanceUids[0]) {
-    out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}`);
-    out(`  curl ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}/findings`);
+  const worklist = (await get('/api/worklist')) as {
+    items: {
+      studyId: string;
+      category: string | null;
+      status: string;
+      noduleCount: number;
+      institutionCode: string;
+    }[];
+  };
+  out(`Worklist (GET ${apiUrl}/api/worklist): highest Lung-RADS category first`);
+  for (const item of worklist.items) {
+    out(
+      `  study ${item.studyId}  Lung-RADS ${item.category ?? '-'}  ${item.status}  ` +
+        `${item.noduleCount} nodule(s)  institution ${item.institutionCode}`,
+    );
   }
+  const first = worklist.items[0];
+  if (first) {
+    const study = (await get(`/api/studies/${first.studyId}`)) as {
+      review: { lungRads: { category: string; management: string; rules: string[] } | null } | null;
+    };
+    const lungRads = study.review?.lungRads;
+    if (lungRads) {
+      out(`  Lung-RADS v2022 ${lungRads.category}: ${lungRads.management}`);
+      for (const rule of lungRads.rules) out(`    rule ${rule}`);
+    }
+  }
+  out();
+  out('Where to look:');
+  const auth = `-H 'Authorization: Bearer ${token}'`;
+  out(`  curl ${apiUrl}/readyz`);
+  out(`  curl ${auth} ${apiUrl}/api/worklist`);
+  if (first) out(`  curl ${auth} ${apiUrl}/api/studies/${first.studyId}`);
+  if (summary.seriesInstanceUids[0]) {
+    out(`  curl ${auth} ${apiUrl}/api/series/${summary.seriesInstanceUids[0]}/findings`);
+  }
+  out(
+    '  review as a radiologist: nodus user add --email you@example.org --role radiologist --institution <code>; ' +
+      'nodus token create --email you@example.org; then POST /api/studies/<id>/review-actions (see /openapi.json)',
+  );
   if (platform.temporalUiUrl)
     out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
   out('Send more: storescu to the DICOM line above, or STOW-RS to /dicomweb/studies.');
   out(
     'Offline: npm run --silent nodus -- detect <series-folder> --json; nodus eval --lidc <case-folder> (see README).',
   );
-  out('Lung-RADS, review and cohorts join this workflow as they are built (see README).');
+  out('Cohorts and research export join this workflow as they are built (see README).');
 }

@@ -185,12 +185,13 @@ async function connectWithRetry(
   }
 }
 
-/** Opens PostgreSQL (embedded when DATABASE_URL is unset) and checks it answers. */
+/** Opens PostgreSQL (embedded when DATABASE_URL is unset: a running nodus's, else its own) and checks it answers. */
 export async function openPostgres(
   config: Config,
   logger: Logger,
 ): Promise<{ database: DatabaseHandle; databaseUrl: string; close: () => Promise<void> }> {
-  let databaseUrl = config.databaseUrl;
+  // A running nodus's embedded PostgreSQL is shared rather than started twice on the same files.
+  let databaseUrl = config.databaseUrl ?? (await findRunningEmbeddedServices(config, logger))?.databaseUrl;
   let stopEmbedded = async () => {};
   if (databaseUrl === undefined) {
     const embedded = await startEmbeddedPostgres(config.dataDir, logger);

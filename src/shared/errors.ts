@@ -11,6 +11,10 @@ export const ERROR_CODES = [
   'MODEL_INVALID',
   /** Input that breaks a model's documented contract (spacing, size, orientation). */
   'MODEL_CONTRACT_VIOLATED',
+  /** No bearer token, or one that is unknown, expired or revoked. */
+  'UNAUTHENTICATED',
+  /** A valid token whose user may not do this (role) or see this (institution). */
+  'FORBIDDEN',
   'CONFLICT',
   'DEPENDENCY_UNAVAILABLE',
   'INTERNAL',

@@ -23,6 +23,8 @@ export interface ProcessSeriesResult {
   volumeKey?: string | undefined;
   /** The inference run that stored the findings, and how many. */
   detection?: { runId: string; findings: number } | undefined;
+  /** The study's AI Lung-RADS category, when this series set it (absent when a reader already acted). */
+  lungRadsCategory?: string | undefined;
   /** Quality gate findings: why the series was rejected, or caveats. */
   quality?: { code: string; severity: 'caveat' | 'reject'; message: string }[];
   error?: { code: string; message: string };

@@ -18,6 +18,9 @@ const portIsOpen = (address: string) =>
     socket.on('error', () => resolve(false));
   });
 
+const ADMIN_TOKEN = `e2e-admin-${'x'.repeat(40)}`;
+const AUTHORIZATION = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
 describe('embedded mode: `nodus up` with nothing configured', () => {
   const started: NodusProcess[] = [];
   let dataDir: string | undefined;
@@ -35,6 +38,7 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
       NODUS_DICOM_PORT: '0',
       NODUS_SERIES_QUIET_PERIOD_MS: '1500',
       NODUS_LOG_LEVEL: 'warn',
+      NODUS_ADMIN_TOKEN: ADMIN_TOKEN,
     };
     const up = spawnNodus(['up'], env);
     started.push(up);
@@ -67,7 +71,9 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     while (Date.now() < deadline) {
       const responses = await Promise.all([
         ...Array.from({ length: 4 }, () => fetch(`${apiUrl}/readyz`)),
-        ...Array.from({ length: 4 }, () => fetch(`${apiUrl}/api/series/${seriesUid}`)),
+        ...Array.from({ length: 4 }, () =>
+          fetch(`${apiUrl}/api/series/${seriesUid}`, { headers: AUTHORIZATION }),
+        ),
       ]);
       for (const response of responses)
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
@@ -84,10 +90,9 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
       files: files.length,
       stored: files.length,
     });
-    const series = (await (await fetch(`${apiUrl}/api/series/${seriesUid}`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const series = (await (
+      await fetch(`${apiUrl}/api/series/${seriesUid}`, { headers: AUTHORIZATION })
+    ).json()) as Record<string, unknown>;
     expect(series).toMatchObject({ status: 'done', instanceCount: files.length, studyInstanceUid: study });
 
     up.child.kill('SIGINT');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
 import { createApp } from '../../src/api/app.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -102,13 +103,14 @@ describe('C-STORE (storescu) and STOW-RS give identical volumes', () => {
     } finally {
       await scp.close();
     }
-    const app = createApp({
+    const api = createApp({
       db: stow.db,
       ingest: stow,
       seriesWorkflows: {} as never,
       logger: testLogger,
       readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
     });
+    const app = authorized(api, await seedTestAdminToken(stow.db));
     const posted = await app.request('/dicomweb/studies', stowRequest(series.files));
     expect(posted.status).toBe(200);
 

@@ -1,9 +1,11 @@
 import { findInstanceBlobKey } from '../../src/db/repositories/instances.js';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
+import { decodeNifti1Volume } from '../../src/volume/nifti.js';
 import { createApp } from '../../src/api/app.js';
 import { openDatabase } from '../../src/db/client.js';
-import { auditEvents, inferenceRuns } from '../../src/db/schema/index.js';
+import { auditEvents, inferenceRuns, series } from '../../src/db/schema/index.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { seriesWorkflows, type SeriesWorkflows } from '../../src/temporal/series-workflows.js';
@@ -20,7 +22,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
   let services: Awaited<ReturnType<typeof connectTestServices>>;
   let worker: SeriesWorkerHandle;
   let workflows: SeriesWorkflows;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof authorized>;
   let ingest: IngestDeps;
   let blobDir: string;
 
@@ -39,7 +41,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     void worker.run();
     workflows = seriesWorkflows(services.client, { taskQueue, quietPeriodMs: 500 });
     ingest = { db: services.database.db, blobs, notifySeries: () => Promise.resolve() };
-    app = createApp({
+    const api = createApp({
       db: services.database.db,
       seriesWorkflows: workflows,
       ingest,
@@ -53,6 +55,7 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
         },
       },
     });
+    app = authorized(api, await seedTestAdminToken(services.database.db));
   });
 
   afterAll(async () => {
@@ -142,6 +145,39 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
       .from(auditEvents)
       .where(and(eq(auditEvents.resourceId, seriesUid), eq(auditEvents.action, 'series.processed')));
     expect(events).toHaveLength(1);
+
+    // The study is on the worklist with its AI Lung-RADS category, its nodules, and pixels to view.
+    expect(result.lungRadsCategory).toMatch(/^(1|2|3|4A|4B|4X)$/);
+    const [own] = await services.database.db
+      .select({ studyId: series.studyId, seriesId: series.id })
+      .from(series)
+      .where(eq(series.seriesInstanceUid, seriesUid));
+    const detail = (await (await app.request(`/api/studies/${own!.studyId}`)).json()) as {
+      review: { status: string; aiCategory: string };
+      nodules: { noduleId: string; hasMask: boolean }[];
+    };
+    expect(detail.review).toMatchObject({ status: 'ready', aiCategory: result.lungRadsCategory });
+    expect(detail.nodules).toHaveLength(result.detection!.findings);
+    const images = `/api/studies/${own!.studyId}/series/${own!.seriesId}`;
+    const png = await app.request(`${images}/slices/10?window=lung`);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect([...new Uint8Array(await png.arrayBuffer()).subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
+    const stored = decodeNifti1Volume(await ingest.blobs.get(result.volumeKey!), {
+      spacingMm: [3.5, 3.5, 5],
+      originLps: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    });
+    const [nx, ny] = stored.dimensions;
+    const slabResponse = await app.request(`${images}/slab?first=10&count=2`);
+    expect(slabResponse.headers.get('x-volume-dimensions')).toBe(stored.dimensions.join(','));
+    const slab = new Int16Array(await slabResponse.arrayBuffer());
+    expect(slab).toEqual(stored.hu.slice(10 * nx * ny, 12 * nx * ny));
+    expect((await app.request(`${images}/slab?first=${stored.dimensions[2]}&count=1`)).status).toBe(404);
+    const withMask = detail.nodules.find((n) => n.hasMask);
+    if (withMask) {
+      const mask = await app.request(`/api/studies/${own!.studyId}/nodules/${withMask.noduleId}/mask`);
+      expect(Buffer.from(await mask.arrayBuffer()).readInt32LE(0)).toBe(348);
+    }
 
     // Processing again reconstructs the same volume and runs the same model: nothing new is stored.
     await workflows.start(seriesUid);

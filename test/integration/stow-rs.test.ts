@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_REASON } from '../../src/api/dicomweb/failure-reasons.js';
+import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { findSeries } from '../../src/db/repositories/series.js';
 import { readInstanceHeader } from '../../src/dicom/read-instance.js';
@@ -46,7 +47,7 @@ function rewrite(bytes: Uint8Array, change: (dict: DicomJson) => void): Uint8Arr
 
 describe('STOW-RS through the API, on real PostgreSQL', () => {
   let services: Awaited<ReturnType<typeof connectTestServices>>;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof authorized>;
   let ingest: IngestDeps;
   let blobDir: string;
   const notified: string[] = [];
@@ -62,13 +63,14 @@ describe('STOW-RS through the API, on real PostgreSQL', () => {
         return Promise.resolve();
       },
     };
-    app = createApp({
+    const api = createApp({
       db: services.database.db,
       seriesWorkflows: {} as AppDeps['seriesWorkflows'],
       ingest,
       logger: testLogger,
       readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
     });
+    app = authorized(api, await seedTestAdminToken(services.database.db));
   });
 
   afterAll(async () => {

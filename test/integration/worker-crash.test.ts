@@ -96,6 +96,7 @@ describe('a worker killed in the middle of processSeries', () => {
       'reconstructSeriesVolume',
       'detectSeriesNodules',
       'completeSeriesProcessing',
+      'assessStudyForReview',
     ]);
 
     second.child.kill('SIGTERM');

@@ -1,9 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { requireRole } from '../../access/policy.js';
 import type { IngestDeps } from '../../ingest/store-instance.js';
 import type { Logger } from '../../logging/logger.js';
 import { DomainError } from '../../shared/errors.js';
-import type { AppEnv } from '../app.js';
+import { principalOf, type AppEnv } from '../app.js';
 import { parseMediaType, parseMultipartRelated } from '../dicomweb/multipart-related.js';
 import { storeInstancesResponse, storeTransactionStatus } from '../dicomweb/store-instances-response.js';
 import { storeParts } from '../dicomweb/store-parts.js';
@@ -76,6 +77,8 @@ export interface DicomwebRouteDeps {
 /** DICOMweb Studies Service: the Store Transaction (STOW-RS) over the one ingest path. */
 export function dicomwebRoutes({ ingest, logger }: DicomwebRouteDeps) {
   const store = async (c: Context<AppEnv>, studyInstanceUid: string | undefined) => {
+    // Sending images: administrators, radiologists and screening programmes; never researchers.
+    requireRole(principalOf(c), ['admin', 'radiologist', 'programme'], 'store instances');
     const contentType = c.req.header('content-type');
     const mediaType = contentType === undefined ? undefined : parseMediaType(contentType);
     const rootType = mediaType?.parameters.type;

@@ -1,12 +1,16 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { requireInstitution, requireRole } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
-import { findSeries } from '../../db/repositories/series.js';
+import { findSeries, seriesInstitution } from '../../db/repositories/series.js';
 import { latestSeriesFindings } from '../../db/repositories/findings.js';
 import { latestVolume } from '../../db/repositories/volumes.js';
 import { DomainError } from '../../shared/errors.js';
+import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
 import { SERIES_STATUSES } from '../../shared/series-status.js';
 import type { SeriesWorkflows } from '../../temporal/series-workflows.js';
-import type { AppEnv } from '../app.js';
+import { principalOf, type AppEnv } from '../app.js';
+import { audit } from '../audit.js';
 import { dicomUidParam, errorResponse } from '../schemas.js';
 
 const SeriesParams = z.object({ seriesInstanceUid: dicomUidParam('seriesInstanceUid') });
@@ -132,15 +136,26 @@ export interface SeriesRouteDeps {
 }
 
 export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
-  const load = async (seriesInstanceUid: string) => {
+  /** The series, after checking the caller may see identified data of its institution (404, 403). */
+  const load = async (c: Context<AppEnv>, seriesInstanceUid: string, what = 'read series') => {
+    const principal = principalOf(c);
+    requireRole(principal, ROLES_SEEING_IDENTITY, what);
     const found = await findSeries(db, seriesInstanceUid);
-    if (!found) throw new DomainError('SERIES_NOT_FOUND', `series ${seriesInstanceUid} is not known`);
+    const owner = found && (await seriesInstitution(db, seriesInstanceUid));
+    if (!found || !owner)
+      throw new DomainError('SERIES_NOT_FOUND', `series ${seriesInstanceUid} is not known`);
+    requireInstitution(principal, owner, what);
+    await audit(c, db, {
+      action: `series.${what.split(' ')[0]}`,
+      resourceType: 'series',
+      resourceId: seriesInstanceUid,
+    });
     return found;
   };
   return new OpenAPIHono<AppEnv>()
     .openapi(getSeries, async (c) => {
       const { seriesInstanceUid } = c.req.valid('param');
-      const { error, updatedAt, ...rest } = await load(seriesInstanceUid);
+      const { error, updatedAt, ...rest } = await load(c, seriesInstanceUid);
       const volume = await latestVolume(db, seriesInstanceUid);
       return c.json(
         {
@@ -161,7 +176,7 @@ export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
     })
     .openapi(getFindings, async (c) => {
       const { seriesInstanceUid } = c.req.valid('param');
-      const { status } = await load(seriesInstanceUid);
+      const { status } = await load(c, seriesInstanceUid);
       const latest = await latestSeriesFindings(db, seriesInstanceUid);
       return c.json(
         {
@@ -183,7 +198,8 @@ export function seriesRoutes({ db, seriesWorkflows }: SeriesRouteDeps) {
     })
     .openapi(processSeries, async (c) => {
       const { seriesInstanceUid } = c.req.valid('param');
-      await load(seriesInstanceUid);
+      requireRole(principalOf(c), ['admin', 'radiologist'], 'start processing');
+      await load(c, seriesInstanceUid, 'process series');
       return c.json(await seriesWorkflows.start(seriesInstanceUid), 202);
     });
 }

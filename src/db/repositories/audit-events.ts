@@ -7,6 +7,8 @@ export interface AuditEventInput {
   resourceId: string;
   actorUserId?: string | null;
   requestId?: string | null;
+  /** Client address of the API request. */
+  sourceIp?: string | null;
   /** When set, a retried write of the same event is ignored. */
   dedupeKey?: string | null;
   details?: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { SeriesStatus } from '../../shared/series-status.js';
 import type { Database } from '../client.js';
-import { instances, series, studies, type SeriesQualityIssue } from '../schema/index.js';
+import { instances, patients, series, studies, type SeriesQualityIssue } from '../schema/index.js';
 
 export interface SeriesSummary {
   seriesInstanceUid: string;
@@ -58,4 +58,18 @@ export async function setSeriesStatus(
     .where(eq(series.seriesInstanceUid, seriesInstanceUid))
     .returning({ id: series.id });
   return updated.length > 0;
+}
+
+/** The institution owning the series (its patient's), or undefined for an unknown series. */
+export async function seriesInstitution(
+  db: Database,
+  seriesInstanceUid: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ institutionId: patients.institutionId })
+    .from(series)
+    .innerJoin(studies, eq(studies.id, series.studyId))
+    .innerJoin(patients, eq(patients.id, studies.patientId))
+    .where(eq(series.seriesInstanceUid, seriesInstanceUid));
+  return row?.institutionId;
 }

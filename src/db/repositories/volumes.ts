@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { CtVolume } from '../../volume/volume.js';
 import type { Database } from '../client.js';
 import { series, volumes } from '../schema/index.js';
@@ -74,6 +74,29 @@ export async function volumeByBlobKey(db: Database, blobKey: string): Promise<Vo
     })
     .from(volumes)
     .where(eq(volumes.blobKey, blobKey))
+    .limit(1);
+  return row;
+}
+
+/** The newest volume of a series of the given study (by ids); undefined when either does not match. */
+export async function latestVolumeOfStudySeries(
+  db: Database,
+  studyId: string,
+  seriesId: string,
+): Promise<VolumeRecord | undefined> {
+  const [row] = await db
+    .select({
+      blobKey: volumes.blobKey,
+      sha256: volumes.sha256,
+      dimensions: volumes.dimensions,
+      spacingMm: volumes.spacingMm,
+      originLps: volumes.originLps,
+      direction: volumes.direction,
+    })
+    .from(volumes)
+    .innerJoin(series, eq(series.id, volumes.seriesId))
+    .where(and(eq(volumes.seriesId, seriesId), eq(series.studyId, studyId)))
+    .orderBy(desc(volumes.updatedAt))
     .limit(1);
   return row;
 }

@@ -14,6 +14,8 @@ export const auditEvents = pgTable(
     resourceType: text().notNull(),
     resourceId: text().notNull(),
     requestId: text(),
+    /** Where the request came from: the client's IP address (or the proxy's X-Forwarded-For), for API calls. */
+    sourceIp: text(),
     /** Makes a retried write idempotent: one event per key. */
     dedupeKey: text(),
     details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
@@ -21,6 +23,7 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_resource_idx').on(t.resourceType, t.resourceId),
     index('audit_events_occurred_at_idx').on(t.occurredAt),
+    index('audit_events_actor_idx').on(t.actorUserId, t.occurredAt),
     uniqueIndex('audit_events_dedupe_key').on(t.dedupeKey),
   ],
 );

@@ -1,10 +1,13 @@
-import { pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { USER_ROLES } from '../../shared/roles.js';
 import { id, timestamps } from './columns.js';
-import { institutions } from './institutions.js';
 
-export const userRole = pgEnum('user_role', ['admin', 'radiologist', 'programme', 'researcher']);
+export const userRole = pgEnum('user_role', USER_ROLES);
 
-/** A person who signs in: radiologists review findings, programmes triage, researchers build cohorts. */
+/**
+ * A person or system that calls the API with bearer tokens ({@link apiTokens}). What a role may do is in
+ * src/shared/roles.ts; which institutions' studies a user sees is in user_institutions.
+ */
 export const users = pgTable(
   'users',
   {
@@ -12,8 +15,8 @@ export const users = pgTable(
     email: text().notNull(),
     displayName: text().notNull(),
     role: userRole().notNull(),
-    /** Home institution; null for platform administrators. */
-    institutionId: uuid().references(() => institutions.id, { onDelete: 'restrict' }),
+    /** A disabled user's tokens are refused. */
+    disabledAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (t) => [uniqueIndex('users_email_key').on(t.email)],

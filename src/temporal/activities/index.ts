@@ -1,6 +1,7 @@
 import { withFailureMapping } from '../failures.js';
 import { createDetectActivities, type DetectActivityDeps } from './detect.js';
 import { createReconstructActivities, type ReconstructActivityDeps } from './reconstruct.js';
+import { createReviewActivities } from './review.js';
 import { createSeriesActivities, type SeriesActivityDeps } from './series.js';
 
 export type ActivityDeps = SeriesActivityDeps & ReconstructActivityDeps & DetectActivityDeps;
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSeriesActivities(deps),
     ...createReconstructActivities(deps),
     ...createDetectActivities(deps),
+    ...createReviewActivities(deps),
   });
 }
 

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Database } from '../../db/client.js';
 import { recordAuditEvent } from '../../db/repositories/audit-events.js';
 import { findSeries, setSeriesStatus } from '../../db/repositories/series.js';
+import { ensureStudyReview } from '../../db/repositories/study-reviews.js';
 import { DomainError } from '../../shared/errors.js';
 
 export interface SeriesActivityDeps {
@@ -24,6 +25,7 @@ export function createSeriesActivities({ db }: SeriesActivityDeps) {
         );
       }
       await setSeriesStatus(db, input.seriesInstanceUid, { status: 'reconstructing', error: null });
+      await ensureStudyReview(db, input.seriesInstanceUid);
       return { instanceCount: found.instanceCount };
     },
 

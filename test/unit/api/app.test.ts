@@ -1,14 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../../src/api/app.js';
 import { createLogger } from '../../../src/logging/logger.js';
+import { authorized } from '../../fixtures/authorized.js';
 
 /** Routes under test here never reach the database or Temporal; integration tests cover those. */
+const ADMIN = {
+  userId: '00000000-0000-4000-8000-000000000001',
+  email: 'admin@nodus.local',
+  role: 'admin' as const,
+  institutionIds: [],
+  tokenId: '00000000-0000-4000-8000-000000000002',
+};
+
 function app(readiness: Partial<AppDeps['readiness']> = {}) {
+  return authorized(unauthenticatedApp(readiness), 'admin-token');
+}
+
+function unauthenticatedApp(readiness: Partial<AppDeps['readiness']> = {}) {
   return createApp({
     db: {} as AppDeps['db'],
     seriesWorkflows: {} as AppDeps['seriesWorkflows'],
     ingest: {} as AppDeps['ingest'],
     logger: createLogger('silent'),
+    resolvePrincipal: (token) => Promise.resolve(token === 'admin-token' ? ADMIN : undefined),
     readiness: {
       postgres: readiness.postgres ?? (() => Promise.resolve()),
       temporal: readiness.temporal ?? (() => Promise.resolve()),
@@ -124,6 +138,16 @@ describe('createApp', () => {
         '/api/series/{seriesInstanceUid}',
         '/api/series/{seriesInstanceUid}/findings',
         '/api/series/{seriesInstanceUid}/process',
+        '/api/worklist',
+        '/api/studies/{studyId}',
+        '/api/studies/{studyId}/review-actions',
+        '/api/studies/{studyId}/series/{seriesId}/slices/{k}',
+        '/api/studies/{studyId}/series/{seriesId}/slab',
+        '/api/studies/{studyId}/nodules/{noduleId}/mask',
+        '/api/me',
+        '/api/users',
+        '/api/users/{userId}/tokens',
+        '/api/tokens/{tokenId}',
         '/dicomweb/studies',
         '/dicomweb/studies/{studyInstanceUid}',
         '/healthz',
@@ -138,7 +162,63 @@ describe('createApp', () => {
         'StoreInstancesResponse',
         'Finding',
         'SeriesFindings',
+        'WorklistItem',
+        'ReviewAction',
+        'User',
       ]),
     );
+  });
+});
+
+describe('authentication', () => {
+  const researcher = {
+    ...ADMIN,
+    role: 'researcher' as const,
+    userId: '00000000-0000-4000-8000-000000000003',
+  };
+  const withResearcher = () =>
+    createApp({
+      db: {} as AppDeps['db'],
+      seriesWorkflows: {} as AppDeps['seriesWorkflows'],
+      ingest: {} as AppDeps['ingest'],
+      logger: createLogger('silent'),
+      resolvePrincipal: (token) => Promise.resolve(token === 'researcher-token' ? researcher : undefined),
+      readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+    });
+
+  it.each(['/healthz', '/readyz'])('serves %s without a token', async (path) => {
+    expect((await unauthenticatedApp().request(path)).status).toBe(200);
+  });
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['a token nobody holds', 'Bearer not-a-token'],
+    ['another scheme', 'Basic YWRtaW46YWRtaW4='],
+  ])('answers %s with 401, the envelope and WWW-Authenticate', async (_name, header) => {
+    const response = await unauthenticatedApp().request('/api/me', {
+      headers: header === undefined ? {} : { authorization: header },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(await response.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('tells a caller who they are', async () => {
+    const response = await app().request('/api/me');
+    expect(await response.json()).toMatchObject({ email: 'admin@nodus.local', role: 'admin' });
+  });
+
+  it.each([
+    ['store instances (STOW-RS)', 'POST', '/dicomweb/studies'],
+    ['read identified series', 'GET', '/api/series/1.2.3'],
+    ['list users', 'GET', '/api/users'],
+  ])('refuses a researcher to %s with 403', async (_name, method, path) => {
+    const response = await authorized(withResearcher(), 'researcher-token').request(path, {
+      method,
+      headers: { 'Content-Type': 'multipart/related; type="application/dicom"; boundary=x' },
+      ...(method === 'POST' && { body: '--x--' }),
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
 });

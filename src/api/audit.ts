@@ -1,0 +1,38 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import type { Database } from '../db/client.js';
+import { recordAuditEvent } from '../db/repositories/audit-events.js';
+import type { AppEnv } from './app.js';
+
+/** The client's address: the socket's remote address under @hono/node-server, else undefined. */
+export function clientAddress(c: Context<AppEnv>): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records who (the caller's user), what (`action` on `resourceType`/`resourceId`), when (now) and from where
+ * (client address, X-Forwarded-For when a proxy sent it) for a read of patient data or a review action.
+ */
+export async function audit(
+  c: Context<AppEnv>,
+  db: Database,
+  event: { action: string; resourceType: string; resourceId: string; details?: Record<string, unknown> },
+): Promise<void> {
+  const forwardedFor = c.req.header('x-forwarded-for');
+  await recordAuditEvent(db, {
+    ...event,
+    actorUserId: c.get('principal')?.userId ?? null,
+    requestId: c.get('requestId'),
+    sourceIp: clientAddress(c) ?? null,
+    details: {
+      method: c.req.method,
+      path: c.req.path,
+      ...(forwardedFor && { forwardedFor }),
+      ...event.details,
+    },
+  });
+}

@@ -1,0 +1,2 @@
+DROP TABLE "reviews" CASCADE;--> statement-breakpoint
+DROP TYPE "public"."review_decision";
