@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import type { Principal } from '../access/principal.js';
+import { cachedPrincipals } from '../access/principal-cache.js';
 import type { Database } from '../db/client.js';
 import { principalForToken } from '../db/repositories/users.js';
 import type { IngestDeps } from '../ingest/store-instance.js';
@@ -16,6 +17,7 @@ import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
+import { reportRoutes } from './routes/reports.js';
 import { seriesRoutes } from './routes/series.js';
 import { studyRoutes } from './routes/studies.js';
 import { userRoutes } from './routes/users.js';
@@ -62,12 +64,16 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', requestId());
   app.use('*', requestLogger(deps.logger));
-  app.use('*', authenticate(deps.resolvePrincipal ?? ((token) => principalForToken(deps.db, token))));
+  app.use(
+    '*',
+    authenticate(deps.resolvePrincipal ?? cachedPrincipals((token) => principalForToken(deps.db, token))),
+  );
 
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', seriesRoutes(deps));
   app.route('/', studyRoutes(deps));
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
+  app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
   app.route('/', userRoutes(deps));
   app.route('/', dicomwebRoutes(deps));
 

@@ -31,6 +31,8 @@ export interface NoduleSegmentationOptions {
   trackingUids?: readonly string[];
   /** Content date and time; now unless set. */
   createdAt?: Date;
+  /** DimensionOrganizationUID; a new UID unless set (set it, with the other UIDs, for byte-identical output). */
+  dimensionOrganizationUid?: string;
 }
 
 /** The label, tracking id and segment number of nodule `index` (0-based) in the SEG and the SR. */
@@ -97,7 +99,7 @@ export function writeNoduleSegmentation(
   ];
 
   const { date, time } = dicomDateTime(options.createdAt ?? new Date());
-  const dimensionOrganizationUid = newUid();
+  const dimensionOrganizationUid = options.dimensionOrganizationUid ?? newUid();
   const manufacturer = options.manufacturer ?? 'nodus';
   const sopInstanceUid = options.sopInstanceUid ?? newUid();
   const dataset: Record<string, unknown> = {

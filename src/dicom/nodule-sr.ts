@@ -2,6 +2,7 @@ import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
 import type { NoduleType } from '../phantom/nodule-type.js';
 import {
   CODES,
+  NODUS_SCHEME,
   NODUS_SCHEME_IDENTIFICATION,
   dicomDateTime,
   sourceContextAttributes,
@@ -18,6 +19,45 @@ export const COMPREHENSIVE_3D_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.34';
 /** A nodule as the report states it: its measurements and, from the detector, its score in [0, 1]. */
 export type ReportedNodule = NoduleMeasurement & { score?: number };
 
+/**
+ * What the report needs of a nodule: the axial diameters (mm) and type always; volume (mm3), mean attenuation
+ * (HU), solid component (mm) and score when known (a nodule a reader added has no mask, so no volume or HU).
+ */
+export type ReportedMeasurements = Pick<
+  NoduleMeasurement,
+  'longAxisMm' | 'shortAxisMm' | 'meanDiameterMm' | 'type'
+> &
+  Partial<Pick<NoduleMeasurement, 'volumeMm3' | 'meanHu' | 'solidComponentMm'>> & { score?: number };
+
+/** The radiologist who verified (signed off) the report: VERIFIED, with a person observer. */
+export interface ReportVerification {
+  /** Person name as DICOM PN (family^given, or a display name). */
+  observerName: string;
+  /** Verifying organization (the institution). */
+  organization: string;
+  verifiedAt: Date;
+}
+
+/** Private codes of the Lung-RADS assessment (no standard code for its categories was found). */
+const LUNG_RADS_CODES = {
+  qualitativeEvaluations: {
+    CodeValue: 'C0034375',
+    CodingSchemeDesignator: 'UMLS',
+    CodeMeaning: 'Qualitative Evaluations',
+  },
+  category: {
+    CodeValue: 'LUNG_RADS',
+    CodingSchemeDesignator: NODUS_SCHEME,
+    CodeMeaning: 'Lung-RADS category',
+  },
+  personObserverName: {
+    CodeValue: '121008',
+    CodingSchemeDesignator: 'DCM',
+    CodeMeaning: 'Person Observer Name',
+  },
+  person: { CodeValue: '121006', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Person' },
+} satisfies Record<string, Code>;
+
 export interface NoduleReportOptions {
   algorithmName: string;
   algorithmVersion: string;
@@ -29,8 +69,15 @@ export interface NoduleReportOptions {
   seriesDescription?: string;
   /** Tracking Unique Identifier of nodule n (the SEG's TrackingUID of segment n+1); new UIDs unless set. */
   trackingUids?: readonly string[];
-  /** The SEG written for the same nodules (segment n+1 = nodules[n]): each group then references its segment. */
-  segmentation?: { sopInstanceUid: string; seriesInstanceUid: string };
+  /**
+   * The SEG written for the same nodules (segment n+1 = nodules[n]): each group then references its segment.
+   * With `segmentCount`, only nodules[0..segmentCount-1] have a segment; the rest (reader-added, no mask) none.
+   */
+  segmentation?: { sopInstanceUid: string; seriesInstanceUid: string; segmentCount?: number };
+  /** The final Lung-RADS category (e.g. "4A"), as a private CODE under Qualitative Evaluations. */
+  lungRadsCategory?: string;
+  /** Who verified the report; UNVERIFIED unless set. */
+  verification?: ReportVerification;
   /** Content date and time; now unless set. */
   createdAt?: Date;
 }
@@ -49,12 +96,14 @@ const NODULE_TYPE_CODES: Record<NoduleType, Code> = {
  * library of the source images, and one TID 1411 measurement group per nodule in `nodules` order: tracking
  * identifier "Nodule n" and UID, finding (Nodule), finding site (Lung), the SEG segment when
  * `options.segmentation` is given, source series, and as NUM: long axis, short axis and mean diameter (mm),
- * volume (mm3), mean attenuation (HU), solid component diameter (mm, private code), the detector's score
- * (Certainty of Finding, no units) when known; the nodule type as a private CODE.
+ * volume (mm3), mean attenuation (HU), solid component diameter (mm, private code) when known, the detector's
+ * score (Certainty of Finding, no units) when known; the nodule type as a private CODE. With
+ * `options.lungRadsCategory`, a Qualitative Evaluations container holds the category as a private CODE; with
+ * `options.verification`, the document is VERIFIED (Verifying Observer) and names the person as an observer.
  */
 export function writeNoduleStructuredReport(
   source: SourceSeriesReferences,
-  nodules: readonly ReportedNodule[],
+  nodules: readonly ReportedMeasurements[],
   options: NoduleReportOptions,
 ): Uint8Array {
   const { date, time } = dicomDateTime(options.createdAt ?? new Date());
@@ -82,7 +131,7 @@ export function writeNoduleStructuredReport(
       codeItem('CONTAINS', CODES.finding, CODES.nodule),
       codeItem('HAS CONCEPT MOD', CODES.findingSite, CODES.lung),
     ];
-    if (options.segmentation) {
+    if (options.segmentation && n < (options.segmentation.segmentCount ?? nodules.length)) {
       content.push({
         ...item('CONTAINS', 'IMAGE', CODES.referencedSegment),
         ReferencedSOPSequence: [
@@ -99,10 +148,13 @@ export function writeNoduleStructuredReport(
       measurement(CODES.longAxis, nodule.longAxisMm, CODES.millimeter),
       measurement(CODES.shortAxis, nodule.shortAxisMm, CODES.millimeter),
       measurement(CODES.diameter, nodule.meanDiameterMm, CODES.millimeter, mean),
-      measurement(CODES.volume, nodule.volumeMm3, CODES.cubicMillimeter),
-      measurement(CODES.attenuationCoefficient, nodule.meanHu, CODES.hounsfieldUnit, mean),
-      measurement(CODES.solidComponentDiameter, nodule.solidComponentMm, CODES.millimeter),
     );
+    if (nodule.volumeMm3 !== undefined)
+      content.push(measurement(CODES.volume, nodule.volumeMm3, CODES.cubicMillimeter));
+    if (nodule.meanHu !== undefined)
+      content.push(measurement(CODES.attenuationCoefficient, nodule.meanHu, CODES.hounsfieldUnit, mean));
+    if (nodule.solidComponentMm !== undefined)
+      content.push(measurement(CODES.solidComponentDiameter, nodule.solidComponentMm, CODES.millimeter));
     if (nodule.score !== undefined)
       content.push(measurement(CODES.certaintyOfFinding, nodule.score, CODES.noUnits));
     content.push(codeItem('CONTAINS', CODES.noduleType, NODULE_TYPE_CODES[nodule.type]));
@@ -157,6 +209,33 @@ export function writeNoduleStructuredReport(
     });
   }
 
+  const verification = options.verification;
+  const personObserver: ContentItem[] = verification
+    ? [
+        codeItem('HAS OBS CONTEXT', CODES.observerType, LUNG_RADS_CODES.person),
+        {
+          ...item('HAS OBS CONTEXT', 'PNAME', LUNG_RADS_CODES.personObserverName),
+          PersonName: verification.observerName,
+        },
+      ]
+    : [];
+  const qualitativeEvaluations: ContentItem[] =
+    options.lungRadsCategory === undefined
+      ? []
+      : [
+          {
+            ...item('CONTAINS', 'CONTAINER', LUNG_RADS_CODES.qualitativeEvaluations),
+            ContinuityOfContent: 'SEPARATE',
+            ContentSequence: [
+              codeItem('CONTAINS', LUNG_RADS_CODES.category, {
+                CodeValue: `LUNG_RADS_${options.lungRadsCategory}`,
+                CodingSchemeDesignator: NODUS_SCHEME,
+                CodeMeaning: `Lung-RADS ${options.lungRadsCategory}`,
+              }),
+            ],
+          },
+        ];
+
   const dataset: Record<string, unknown> = {
     SpecificCharacterSet: 'ISO_IR 192',
     SOPClassUID: COMPREHENSIVE_3D_SR_STORAGE,
@@ -177,7 +256,17 @@ export function writeNoduleStructuredReport(
     ContentDate: date,
     ContentTime: time,
     CompletionFlag: 'COMPLETE',
-    VerificationFlag: 'UNVERIFIED',
+    VerificationFlag: verification ? 'VERIFIED' : 'UNVERIFIED',
+    ...(verification && {
+      VerifyingObserverSequence: [
+        {
+          VerifyingObserverName: verification.observerName,
+          VerifyingObserverIdentificationCodeSequence: [],
+          VerifyingOrganization: verification.organization,
+          VerificationDateTime: dicomDateTimeValue(verification.verifiedAt),
+        },
+      ],
+    }),
     PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: [
       { StudyInstanceUID: source.study.studyInstanceUid, ReferencedSeriesSequence: evidence },
@@ -201,6 +290,7 @@ export function writeNoduleStructuredReport(
         CODES.deviceObserverModelName,
         `${options.algorithmName} ${options.algorithmVersion}`,
       ),
+      ...personObserver,
       codeItem('HAS CONCEPT MOD', CODES.procedureReported, CODES.ctOfChest),
       imageLibrary,
       {
@@ -209,9 +299,16 @@ export function writeNoduleStructuredReport(
         // An empty ContentSequence is invalid (type 1C): no nodules, no children.
         ...(groups.length > 0 && { ContentSequence: groups }),
       },
+      ...qualitativeEvaluations,
     ],
   };
   return writePart10(dataset);
+}
+
+/** A DT value (YYYYMMDDHHMMSS), UTC. */
+function dicomDateTimeValue(at: Date): string {
+  const { date, time } = dicomDateTime(at);
+  return `${date}${time}`;
 }
 
 function item(relationship: string, valueType: string, name: Code): ContentItem {
