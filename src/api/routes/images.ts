@@ -24,14 +24,8 @@ const errors = {
   404: errorResponse('Unknown study, series, slice or nodule, or no volume yet'),
 };
 const SeriesParams = z.object({
-  studyId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'studyId', in: 'path' } }),
-  seriesId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'seriesId', in: 'path' } }),
+  studyId: z.guid().openapi({ param: { name: 'studyId', in: 'path' } }),
+  seriesId: z.guid().openapi({ param: { name: 'seriesId', in: 'path' } }),
 });
 
 const slicePng = createRoute({
@@ -91,14 +85,8 @@ const noduleMask = createRoute({
   security,
   request: {
     params: z.object({
-      studyId: z
-        .string()
-        .uuid()
-        .openapi({ param: { name: 'studyId', in: 'path' } }),
-      noduleId: z
-        .string()
-        .uuid()
-        .openapi({ param: { name: 'noduleId', in: 'path' } }),
+      studyId: z.guid().openapi({ param: { name: 'studyId', in: 'path' } }),
+      noduleId: z.guid().openapi({ param: { name: 'noduleId', in: 'path' } }),
     }),
   },
   responses: {

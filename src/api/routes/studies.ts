@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { requireRole, seesIdentity, visibleInstitutions } from '../../access/policy.js';
+import { requireInstitution, requireRole, seesIdentity, visibleInstitutions } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
 import { applyReviewAction, reviewHistory } from '../../db/repositories/review-actions.js';
 import { studyDetail, type StudyDetail } from '../../db/repositories/study-detail.js';
@@ -23,10 +23,7 @@ const readErrors = {
 const Category = z.enum(LUNG_RADS_CATEGORIES);
 const NoduleTypeSchema = z.enum(['solid', 'part-solid', 'ground-glass']);
 const StudyParams = z.object({
-  studyId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'studyId', in: 'path' } }),
+  studyId: z.guid().openapi({ param: { name: 'studyId', in: 'path' } }),
 });
 const IdentitySchema = z
   .object({
@@ -147,27 +144,27 @@ const ReviewActionSchema = z
     z.object({
       action: z.literal('accept'),
       version: Version,
-      noduleId: z.string().uuid(),
+      noduleId: z.guid(),
       comment: Comment,
     }),
     z.object({
       action: z.literal('reject'),
       version: Version,
-      noduleId: z.string().uuid(),
+      noduleId: z.guid(),
       reason: z.enum(REJECT_REASONS),
       comment: Comment,
     }),
     z.object({
       action: z.literal('edit'),
       version: Version,
-      noduleId: z.string().uuid(),
+      noduleId: z.guid(),
       changes: Measurements.refine((m) => Object.keys(m).length > 0, 'at least one change'),
       comment: Comment,
     }),
     z.object({
       action: z.literal('add'),
       version: Version,
-      seriesId: z.string().uuid(),
+      seriesId: z.guid(),
       nodule: Measurements.required({ centreLps: true, longAxisMm: true, shortAxisMm: true, type: true }),
       comment: Comment,
     }),
@@ -307,9 +304,10 @@ export function studyRoutes(deps: { db: Database }) {
   app.openapi(getStudy, async (c) => {
     const principal = principalOf(c);
     const { studyId } = c.req.valid('param');
-    await authorizeStudy(deps.db, principal, studyId, 'read studies');
+    // One read serves both the access check and the answer.
     const detail = await studyDetail(deps.db, studyId);
     if (!detail) throw new DomainError('NOT_FOUND', `study ${studyId} is unknown`);
+    requireInstitution(principal, detail.institutionId, 'read studies');
     await audit(c, deps.db, { action: 'study.read', resourceType: 'study', resourceId: studyId });
     return c.json(detailView(detail, seesIdentity(principal)), 200);
   });

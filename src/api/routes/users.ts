@@ -10,7 +10,7 @@ import { errorResponse } from '../schemas.js';
 
 const UserSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.guid(),
     email: z.string(),
     displayName: z.string(),
     role: z.enum(USER_ROLES),
@@ -99,7 +99,7 @@ const createToken = createRoute({
   summary: 'Issue a bearer token for a user (administrators); the token is shown only in this response',
   security,
   request: {
-    params: z.object({ userId: z.string().uuid() }),
+    params: z.object({ userId: z.guid() }),
     body: { content: { 'application/json': { schema: TokenRequestSchema } }, required: true },
   },
   responses: {
@@ -117,7 +117,7 @@ const revoke = createRoute({
   path: '/api/tokens/{tokenId}',
   summary: 'Revoke a token (administrators)',
   security,
-  request: { params: z.object({ tokenId: z.string().uuid() }) },
+  request: { params: z.object({ tokenId: z.guid() }) },
   responses: { 204: { description: 'Revoked' }, ...errors, 404: errorResponse('Unknown or revoked token') },
 });
 

@@ -134,6 +134,7 @@ export function categoryColumns(assessment: StudyAssessment) {
   return {
     category,
     triageRank: TRIAGE_RANK[category],
+    noduleCount: Object.keys(assessment.statuses).length,
     lungRads: { ...assessment.lungRads, prior: assessment.prior, statuses: assessment.statuses } as Record<
       string,
       unknown

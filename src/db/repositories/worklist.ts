@@ -1,15 +1,8 @@
-import { and, asc, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { LungRadsCategory } from '../../shared/lung-rads-category.js';
 import { DomainError } from '../../shared/errors.js';
-import type { Database } from '../client.js';
-import {
-  institutions,
-  patients,
-  reviewedNodules,
-  studies,
-  studyReviews,
-  type StudyReviewStatus,
-} from '../schema/index.js';
+import { executePrepared, type Database } from '../client.js';
+import { institutions, patients, studies, studyReviews, type StudyReviewStatus } from '../schema/index.js';
 
 export interface WorklistQuery {
   /** Institutions the caller may see; undefined = all (administrators). */
@@ -25,7 +18,7 @@ export interface WorklistQuery {
   limit: number;
 }
 
-export interface WorklistRow {
+export type WorklistRow = {
   studyId: string;
   institutionCode: string;
   status: StudyReviewStatus;
@@ -43,7 +36,7 @@ export interface WorklistRow {
   patientName: string | null;
   patientBirthDate: string | null;
   patientSex: string | null;
-}
+};
 
 /** The worklist's position: (triage rank, waiting since as Postgres text, study id). */
 type Cursor = [number, string, string];
@@ -72,20 +65,32 @@ function decodeCursor(text: string): Cursor {
   throw new DomainError('VALIDATION_FAILED', 'cursor: not a cursor this API returned');
 }
 
+const ORDER = sql`${studyReviews.triageRank} desc nulls last, ${studyReviews.waitingSince}, ${studyReviews.studyId}`;
+
 /**
  * Studies ordered for triage: highest Lung-RADS category first (see TRIAGE_RANK), then longest waiting, then
  * by id; keyset-paginated so a page costs the same at any depth.
+ *
+ * The page is chosen first, from study_reviews alone, by walking the triage index (one walk per visible
+ * institution, merged: a top-N per institution), and only its rows are joined to studies and patients. So a
+ * page reads about `limit` index entries per institution whatever the size of the worklist.
  */
 export async function worklist(
   db: Database,
   query: WorklistQuery,
 ): Promise<{ items: WorklistRow[]; nextCursor: string | null }> {
-  const where: (SQL | undefined)[] = [];
-  if (query.visibleInstitutionIds !== undefined) {
-    if (query.visibleInstitutionIds.length === 0) return { items: [], nextCursor: null };
-    where.push(inArray(studyReviews.institutionId, query.visibleInstitutionIds));
+  let institutionIds = query.visibleInstitutionIds;
+  if (query.institutionCode !== undefined) {
+    const [named] = await db
+      .select({ id: institutions.id })
+      .from(institutions)
+      .where(eq(institutions.code, query.institutionCode));
+    institutionIds =
+      named && (institutionIds === undefined || institutionIds.includes(named.id)) ? [named.id] : [];
   }
-  if (query.institutionCode !== undefined) where.push(eq(institutions.code, query.institutionCode));
+  if (institutionIds?.length === 0) return { items: [], nextCursor: null };
+
+  const where: (SQL | undefined)[] = [];
   if (query.status?.length) where.push(inArray(studyReviews.status, query.status));
   if (query.category?.length) where.push(inArray(studyReviews.category, query.category));
   if (query.studyDateFrom) where.push(gte(studyReviews.studyDate, query.studyDateFrom));
@@ -102,34 +107,37 @@ export async function worklist(
       ),
     );
   }
-  const rows = await db
-    .select({
-      studyId: studyReviews.studyId,
-      institutionCode: institutions.code,
-      status: studyReviews.status,
-      category: studyReviews.category,
-      aiCategory: studyReviews.aiCategory,
-      finalCategory: studyReviews.finalCategory,
-      triageRank: studyReviews.triageRank,
-      waitingSince: sql<string>`${studyReviews.waitingSince}::text`,
-      studyDate: studyReviews.studyDate,
-      version: studyReviews.version,
-      noduleCount: sql<number>`(select count(*)::int from ${reviewedNodules} where ${reviewedNodules.studyId} = ${studyReviews.studyId} and ${reviewedNodules.decision} <> 'rejected')`,
-      studyInstanceUid: studies.studyInstanceUid,
-      accessionNumber: studies.accessionNumber,
-      patientId: patients.patientId,
-      patientName: patients.patientName,
-      patientBirthDate: patients.birthDate,
-      patientSex: patients.sex,
-    })
-    .from(studyReviews)
-    .innerJoin(institutions, eq(institutions.id, studyReviews.institutionId))
-    .innerJoin(studies, eq(studies.id, studyReviews.studyId))
-    .innerJoin(patients, eq(patients.id, studies.patientId))
-    .where(and(...where))
-    .orderBy(desc(studyReviews.triageRank), asc(studyReviews.waitingSince), asc(studyReviews.studyId))
-    .limit(query.limit + 1);
-  const items = rows.slice(0, query.limit);
+  const take = query.limit + 1;
+  const pageColumns = sql`${studyReviews.studyId} as study_id, ${studyReviews.triageRank} as triage_rank, ${studyReviews.waitingSince} as waiting_since`;
+  const page =
+    institutionIds === undefined
+      ? sql`select ${pageColumns} from ${studyReviews} where ${and(sql`true`, ...where)} order by ${ORDER} limit ${take}`
+      : sql`select p.* from unnest(${`{${institutionIds.join(',')}}`}::uuid[]) as inst(id)
+              cross join lateral (
+                select ${pageColumns} from ${studyReviews}
+                where ${studyReviews.institutionId} = inst.id and ${and(sql`true`, ...where)}
+                order by ${ORDER} limit ${take}
+              ) p
+            order by p.triage_rank desc nulls last, p.waiting_since, p.study_id limit ${take}`;
+  const rows = await executePrepared<WorklistRow & { triageRank: number }>(
+    db,
+    sql`
+    with page as (${page})
+    select sr.study_id as "studyId", i.code as "institutionCode", sr.status, sr.category,
+           sr.ai_category as "aiCategory", sr.final_category as "finalCategory", sr.triage_rank as "triageRank",
+           sr.waiting_since::text as "waitingSince", sr.study_date::text as "studyDate", sr.version,
+           sr.nodule_count::int as "noduleCount",
+           s.study_instance_uid as "studyInstanceUid", s.accession_number as "accessionNumber",
+           pt.patient_id as "patientId", pt.patient_name as "patientName",
+           pt.birth_date::text as "patientBirthDate", pt.sex as "patientSex"
+    from page
+    join ${studyReviews} sr on sr.study_id = page.study_id
+    join ${institutions} i on i.id = sr.institution_id
+    join ${studies} s on s.id = sr.study_id
+    join ${patients} pt on pt.id = s.patient_id
+    order by page.triage_rank desc nulls last, page.waiting_since, page.study_id`,
+  );
+  const items = [...rows].slice(0, query.limit);
   const last = items.at(-1);
   return {
     items: items.map(({ triageRank: _rank, ...row }) => row),

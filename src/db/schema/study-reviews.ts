@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { date, index, integer, jsonb, pgEnum, pgTable, smallint, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import { timestamps } from './columns.js';
@@ -49,21 +48,32 @@ export const studyReviews = pgTable(
     waitingSince: timestamp({ withTimezone: true }).notNull(),
     /** StudyDate, copied for the date filter. */
     studyDate: date(),
+    /** Nodules of the study not rejected, kept with every change (the worklist shows it without counting). */
+    noduleCount: smallint().notNull().default(0),
     /** Incremented by every review action; a client acting on an older version gets 409. */
     version: integer().notNull().default(0),
     ...timestamps,
   },
+  // The worklist walks these in order (triage rank, waiting time, id). The trailing columns let it test the
+  // status, category and date filters on the index entries alone, without visiting the table.
   (t) => [
-    index('study_reviews_triage_idx').on(t.triageRank.desc(), t.waitingSince, t.studyId),
+    index('study_reviews_triage_idx').on(
+      t.triageRank.desc(),
+      t.waitingSince,
+      t.studyId,
+      t.status,
+      t.category,
+      t.studyDate,
+    ),
     index('study_reviews_institution_triage_idx').on(
       t.institutionId,
       t.triageRank.desc(),
       t.waitingSince,
       t.studyId,
+      t.status,
+      t.category,
+      t.studyDate,
     ),
-    index('study_reviews_open_triage_idx')
-      .on(t.triageRank.desc(), t.waitingSince, t.studyId)
-      .where(sql`${t.status} <> 'signed-off'`),
   ],
 );
 
