@@ -179,12 +179,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
     if (
       positionals.length === 0 ||
-      !values.json ||
+      // The JSON goes to stdout in any case; --json may be left out when --sr or --seg says what to write.
+      (!values.json && !values.sr && !values.seg) ||
       (threshold !== undefined && !(threshold >= 0 && threshold <= 1))
     ) {
       throw new DomainError(
         'VALIDATION_FAILED',
-        'usage: nodus detect <series-folder> --json [--threshold 0..1] [--detector ID] [--sr <out.dcm>] [--seg <out.dcm>]',
+        'usage: nodus detect <series-folder> [--json] [--sr <out.dcm>] [--seg <out.dcm>] [--threshold 0..1] [--detector ID]',
       );
     }
     const { inference } = loadConfig();
