@@ -83,7 +83,10 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(finalStatus).toBe('done');
-    expect([...statuses.keys()].every((status) => status === 200 || status === 404)).toBe(true);
+    expect(
+      [...statuses.keys()].every((status) => status === 200 || status === 404),
+      `HTTP statuses seen: ${JSON.stringify(Object.fromEntries(statuses))}`,
+    ).toBe(true);
 
     expect((await importer.exited).code).toBe(0);
     expect(JSON.parse(importer.output().slice(importer.output().indexOf('{')))).toMatchObject({
