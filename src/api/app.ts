@@ -5,6 +5,7 @@ import { requestId, type RequestIdVariables } from 'hono/request-id';
 import type { Principal } from '../access/principal.js';
 import { cachedPrincipals } from '../access/principal-cache.js';
 import type { Database } from '../db/client.js';
+import type { DicomPeer } from '../shared/dicom-peer.js';
 import { principalForToken } from '../db/repositories/users.js';
 import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   ingest: IngestDeps;
   /** Who holds a bearer token; the users and tokens in the database unless given (unit tests). */
   resolvePrincipal?: (token: string) => Promise<Principal | undefined>;
+  /** DICOM nodes signed-off reports may be sent to (NODUS_DICOM_PEERS); none unless given. */
+  dicomPeers?: readonly DicomPeer[];
 }
 
 /** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
@@ -73,7 +76,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', seriesRoutes(deps));
   app.route('/', studyRoutes(deps));
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
-  app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
+  app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs, dicomPeers: deps.dicomPeers }));
   app.route('/', userRoutes(deps));
   app.route('/', dicomwebRoutes(deps));
 

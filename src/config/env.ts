@@ -1,3 +1,4 @@
+import { parseDicomPeer, type DicomPeer } from '../shared/dicom-peer.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUES } from '../shared/task-queues.js';
@@ -48,6 +49,14 @@ const schema = z.object({
   NODUS_MODELS_DIR: optionalString,
   /** Seeds an administrator's bearer token at start (demo, first set-up); at least 32 characters. */
   NODUS_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** DICOM nodes reports may be sent to: comma-separated AETITLE@host:port. */
+  NODUS_DICOM_PEERS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || v.trim() === '' || v.split(',').every((e) => parseDicomPeer(e) !== undefined),
+      'must be comma-separated AETITLE@host:port entries',
+    ),
   NODUS_DETECTOR: optionalString,
   NODUS_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   NODUS_INFERENCE_MAX_TILE_VOXELS: z.coerce
@@ -75,7 +84,8 @@ export interface Config {
   /** Absolute path holding the blob store and the state of embedded services. */
   dataDir: string;
   api: { host: string; port: number };
-  dicom: { aeTitle: string; port: number };
+  /** The C-STORE receiver, and the peers reports may be sent to (NODUS_DICOM_PEERS). */
+  dicom: { aeTitle: string; port: number; peers: DicomPeer[] };
   logLevel: LogLevel;
   /** How long a series must stay quiet (no new instance) before processing starts, in milliseconds. */
   seriesQuietPeriodMs: number;
@@ -132,7 +142,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     dataDir: path.resolve(cwd, e.NODUS_DATA_DIR),
     api: { host: e.NODUS_API_HOST, port: e.NODUS_API_PORT },
-    dicom: { aeTitle: e.NODUS_DICOM_AE_TITLE, port: e.NODUS_DICOM_PORT },
+    dicom: {
+      aeTitle: e.NODUS_DICOM_AE_TITLE,
+      port: e.NODUS_DICOM_PORT,
+      peers: (e.NODUS_DICOM_PEERS ?? '')
+        .split(',')
+        .filter((entry) => entry.trim() !== '')
+        .map((entry) => parseDicomPeer(entry)!),
+    },
     logLevel: e.NODUS_LOG_LEVEL,
     seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,

@@ -17,6 +17,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     seriesWorkflows: platform.seriesWorkflows,
     ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
+    dicomPeers: config.dicom.peers,
     readiness: {
       postgres: async () => {
         await database.sql`select 1`;

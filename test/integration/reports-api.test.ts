@@ -1,3 +1,4 @@
+import type { DicomPeer } from '../../src/shared/dicom-peer.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -55,6 +56,8 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
   let api: ReturnType<typeof createApp>;
   let blobDir: string;
   let outDir: string;
+  /** The DICOM nodes the API may send to; each test adds the ones it starts. */
+  const peers: DicomPeer[] = [];
   const callers = {} as Record<'radiologist' | 'researcher' | 'programme', Caller>;
   let studyId: string;
   let seriesId: string;
@@ -104,6 +107,7 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
       ingest,
       logger: testLogger,
       readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+      dicomPeers: peers,
     });
 
     const { files, seriesInstanceUid } = phantomSeries();
@@ -258,6 +262,16 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
     });
     try {
       await waitForPort('127.0.0.1', port, 10_000);
+      const target = { host: '127.0.0.1', port, calledAeTitle: 'PACS' };
+      // A node that is not configured is refused before any connection is made.
+      const unlisted = await callers.radiologist.request(`/api/studies/${studyId}/send`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(target),
+      });
+      expect(unlisted.status).toBe(403);
+      expect(await fs.readdir(received)).toHaveLength(0);
+      peers.push({ aeTitle: 'PACS', host: '127.0.0.1', port });
       const response = await callers.radiologist.request(`/api/studies/${studyId}/send`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -294,6 +308,7 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
     }
 
     const closed = await findFreePort();
+    peers.push({ aeTitle: 'PACS', host: '127.0.0.1', port: closed });
     const refused = await callers.radiologist.request(`/api/studies/${studyId}/send`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

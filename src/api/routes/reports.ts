@@ -11,6 +11,7 @@ import {
 } from '../../dicom/signed-off-report.js';
 import { sourceSeriesReferencesFromBytes } from '../../dicom/source-series-references.js';
 import { storeToPeer, type PeerStoreResult } from '../../ingest/dimse/store-to-peer.js';
+import { isConfiguredPeer, type DicomPeer } from '../../shared/dicom-peer.js';
 import { DomainError } from '../../shared/errors.js';
 import { ROLES_SEEING_IDENTITY, type UserRole } from '../../shared/roles.js';
 import type { BlobStore } from '../../storage/blob-store.js';
@@ -110,12 +111,17 @@ const postSend = createRoute({
       description: 'Every object stored (or stored with a warning)',
     },
     ...errors,
+    403: errorResponse('Not a radiologist or admin, another institution, or a peer not in NODUS_DICOM_PEERS'),
     503: errorResponse('The peer is unreachable, rejected the association or refused an object'),
   },
 });
 
 /** The signed-off study's DICOM objects: read them (SR, SEG) or send them to a DICOM node. */
-export function reportRoutes(deps: { db: Database; blobs: BlobStore }) {
+export function reportRoutes(deps: {
+  db: Database;
+  blobs: BlobStore;
+  dicomPeers?: readonly DicomPeer[] | undefined;
+}) {
   const app = new OpenAPIHono<AppEnv>();
 
   for (const [route, object] of [
@@ -154,6 +160,18 @@ export function reportRoutes(deps: { db: Database; blobs: BlobStore }) {
     await authorizeStudy(deps.db, principal, studyId, 'send reports');
     const peer = c.req.valid('json');
     const where = `${peer.calledAeTitle}@${peer.host}:${peer.port}`;
+    // Only configured PACS peers: an API call must not make the server open connections anywhere.
+    if (
+      !isConfiguredPeer(deps.dicomPeers ?? [], {
+        aeTitle: peer.calledAeTitle,
+        host: peer.host,
+        port: peer.port,
+      })
+    ) {
+      throw new DomainError('FORBIDDEN', `${where} is not a configured DICOM peer (NODUS_DICOM_PEERS)`, {
+        context: { reason: 'peer' },
+      });
+    }
     const { report, version } = await buildSignedOffReport(deps, studyId);
     const objects = [
       { object: 'sr' as const, written: report.sr },
