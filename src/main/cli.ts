@@ -11,6 +11,7 @@ import { DomainError } from '../shared/errors.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import { startApi } from './api.js';
+import { deidentificationKey, deidentifyCommand } from './deidentify-command.js';
 import { detectCommand } from './detect-command.js';
 import { evalCommand } from './eval-command.js';
 import { lungRadsCommand } from './lungrads-command.js';
@@ -46,6 +47,9 @@ commands:
                          Lung_Dx boxes, or against synthetic nodules inserted into real CT
   lungrads --json <file>  assign the Lung-RADS v2022 category to the nodules described in <file> (JSON) and
                          print the category, modifiers, management, follow-up and the rules that fired
+  deidentify <in-folder> <out-folder> --project <name>
+                         write a de-identified copy of every DICOM file (PS3.15 Basic Profile, modified
+                         dates); the key comes from NODUS_DEID_KEY (>= 32 characters)
   bundle-workflows --out <file>
                          bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
 
@@ -152,6 +156,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new DomainError('VALIDATION_FAILED', 'usage: nodus lungrads --json <file>');
     }
     return lungRadsCommand(file);
+  }
+  if (command === 'deidentify') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { project: { type: 'string' } },
+    });
+    const [input, output] = positionals;
+    if (input === undefined || output === undefined || positionals.length !== 2 || !values.project) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'usage: nodus deidentify <in-folder> <out-folder> --project <name>',
+      );
+    }
+    return deidentifyCommand(input, output, values.project, deidentificationKey());
   }
   if (command === 'volume') {
     const { values, positionals } = parseArgs({
