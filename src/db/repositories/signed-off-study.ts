@@ -16,7 +16,7 @@ import {
   users,
   volumes,
 } from '../schema/index.js';
-import type { VolumeRecord } from './volumes.js';
+import { volumeRecordColumns, type VolumeRecord } from './volumes.js';
 
 /** An accepted nodule as it stands after review; `ai` is the finding it started from (null: reader-added). */
 export interface SignedOffNoduleRecord {
@@ -60,15 +60,7 @@ export interface SignedOffStudy {
   nodules: SignedOffNoduleRecord[];
 }
 
-const volumeColumns = {
-  id: volumes.id,
-  blobKey: volumes.blobKey,
-  sha256: volumes.sha256,
-  dimensions: volumes.dimensions,
-  spacingMm: volumes.spacingMm,
-  originLps: volumes.originLps,
-  direction: volumes.direction,
-};
+const volumeColumns = { id: volumes.id, ...volumeRecordColumns };
 
 /**
  * Loads what the signed-off report of a study needs. NOT_FOUND for an unknown study or one without a volume;

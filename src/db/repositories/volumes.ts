@@ -39,20 +39,23 @@ export async function upsertVolume(
     .onConflictDoUpdate({ target: [volumes.seriesId, volumes.sha256], set: { updatedAt: sql`now()` } });
 }
 
+/** The columns of a {@link VolumeRecord}, for queries that read one. */
+export const volumeRecordColumns = {
+  blobKey: volumes.blobKey,
+  sha256: volumes.sha256,
+  dimensions: volumes.dimensions,
+  spacingMm: volumes.spacingMm,
+  originLps: volumes.originLps,
+  direction: volumes.direction,
+};
+
 /** The most recently (re)built volume of a series. */
 export async function latestVolume(
   db: Database,
   seriesInstanceUid: string,
 ): Promise<VolumeRecord | undefined> {
   const [row] = await db
-    .select({
-      blobKey: volumes.blobKey,
-      sha256: volumes.sha256,
-      dimensions: volumes.dimensions,
-      spacingMm: volumes.spacingMm,
-      originLps: volumes.originLps,
-      direction: volumes.direction,
-    })
+    .select(volumeRecordColumns)
     .from(volumes)
     .innerJoin(series, eq(volumes.seriesId, series.id))
     .where(eq(series.seriesInstanceUid, seriesInstanceUid))
@@ -64,14 +67,7 @@ export async function latestVolume(
 /** The volume stored under a blob key, with its exact geometry. */
 export async function volumeByBlobKey(db: Database, blobKey: string): Promise<VolumeRecord | undefined> {
   const [row] = await db
-    .select({
-      blobKey: volumes.blobKey,
-      sha256: volumes.sha256,
-      dimensions: volumes.dimensions,
-      spacingMm: volumes.spacingMm,
-      originLps: volumes.originLps,
-      direction: volumes.direction,
-    })
+    .select(volumeRecordColumns)
     .from(volumes)
     .where(eq(volumes.blobKey, blobKey))
     .limit(1);
@@ -85,14 +81,7 @@ export async function latestVolumeOfStudySeries(
   seriesId: string,
 ): Promise<VolumeRecord | undefined> {
   const [row] = await db
-    .select({
-      blobKey: volumes.blobKey,
-      sha256: volumes.sha256,
-      dimensions: volumes.dimensions,
-      spacingMm: volumes.spacingMm,
-      originLps: volumes.originLps,
-      direction: volumes.direction,
-    })
+    .select(volumeRecordColumns)
     .from(volumes)
     .innerJoin(series, eq(series.id, volumes.seriesId))
     .where(and(eq(volumes.seriesId, seriesId), eq(series.studyId, studyId)))
