@@ -1,1 +1,2 @@
 export { processSeries } from './process-series.js';
+export { freezeCohortSnapshotWorkflow, exportCohortSnapshotWorkflow } from './cohort-snapshots.js';

@@ -19,6 +19,7 @@ import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { reportRoutes } from './routes/reports.js';
+import { researchRoutes, type ResearchRouteDeps } from './routes/research.js';
 import { seriesRoutes } from './routes/series.js';
 import { studyRoutes } from './routes/studies.js';
 import { userRoutes } from './routes/users.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   resolvePrincipal?: (token: string) => Promise<Principal | undefined>;
   /** DICOM nodes signed-off reports may be sent to (NODUS_DICOM_PEERS); none unless given. */
   dicomPeers?: readonly DicomPeer[];
+  /** Research: the de-identification key, the freeze/export workflows and the export folder. */
+  research?: Omit<ResearchRouteDeps, 'db' | 'blobs'>;
 }
 
 /** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
@@ -78,6 +81,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
   app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs, dicomPeers: deps.dicomPeers }));
   app.route('/', userRoutes(deps));
+  app.route('/', researchRoutes({ db: deps.db, blobs: deps.ingest.blobs, ...deps.research }));
   app.route('/', dicomwebRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -49,6 +49,7 @@ const schema = z.object({
   NODUS_MODELS_DIR: optionalString,
   /** Seeds an administrator's bearer token at start (demo, first set-up); at least 32 characters. */
   NODUS_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  NODUS_DEID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** DICOM nodes reports may be sent to: comma-separated AETITLE@host:port. */
   NODUS_DICOM_PEERS: z
     .string()
@@ -93,6 +94,8 @@ export interface Config {
   sampleDir: string | undefined;
   /** NODUS_ADMIN_TOKEN: an administrator's bearer token seeded at API start. */
   adminToken: string | undefined;
+  /** NODUS_DEID_KEY: the secret keying research exports' pseudonyms; research snapshots need it. */
+  deidentificationKey: string | undefined;
   inference: {
     /** Folder with manifest.json and the .onnx files; undefined means the repository's models/. */
     modelsDir: string | undefined;
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
     adminToken: e.NODUS_ADMIN_TOKEN,
+    deidentificationKey: e.NODUS_DEID_KEY,
     inference: {
       modelsDir: e.NODUS_MODELS_DIR ? path.resolve(cwd, e.NODUS_MODELS_DIR) : undefined,
       detector: e.NODUS_DETECTOR,

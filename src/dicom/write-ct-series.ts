@@ -61,6 +61,7 @@ export function writeCtSeries(spec: CtSeriesSpec): {
       StudyDate: '20260101',
       StudyTime: '090000',
       AccessionNumber: 'PHANTOM',
+      ReferringPhysicianName: '',
       Modality: 'CT',
       Manufacturer: 'nodus',
       ManufacturerModelName: 'chest phantom',
@@ -81,6 +82,7 @@ export function writeCtSeries(spec: CtSeriesSpec): {
       StudyID: '1',
       SeriesNumber: 2,
       InstanceNumber: k + 1,
+      AcquisitionNumber: 1,
       ImagePositionPatient: [
         spec.originLps[0],
         spec.originLps[1],

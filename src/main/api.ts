@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app.js';
 import { seedAdminToken } from '../db/repositories/users.js';
+import { researchWorkflows } from '../temporal/research-workflows.js';
 import type { Platform } from './platform.js';
 
 export interface RunningApi {
@@ -18,6 +20,11 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,
+    research: {
+      deidentificationKey: config.deidentificationKey,
+      workflows: researchWorkflows(temporal.client, { taskQueue: config.temporal.taskQueues.series }),
+      exportDir: path.join(config.dataDir, 'exports'),
+    },
     readiness: {
       postgres: async () => {
         await database.sql`select 1`;

@@ -21,6 +21,7 @@ export async function startWorker(
     blobs: platform.blobs,
     detector,
     maxTileVoxels: config.inference.maxTileVoxels,
+    deidentificationKey: config.deidentificationKey,
   };
   const series = await createSeriesWorker({
     address: platform.temporalAddress,

@@ -1,22 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import packageJson from '../../../package.json' with { type: 'json' };
 import { requireRole } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
-import { loadSignedOffStudy, type SignedOffNoduleRecord } from '../../db/repositories/signed-off-study.js';
-import {
-  writeSignedOffReport,
-  type SignedOffNodule,
-  type SignedOffReport,
-  type VolumeGeometry,
-} from '../../dicom/signed-off-report.js';
-import { sourceSeriesReferencesFromBytes } from '../../dicom/source-series-references.js';
+import { buildSignedOffReport } from '../../dicom/signed-off-study-objects.js';
 import { storeToPeer, type PeerStoreResult } from '../../ingest/dimse/store-to-peer.js';
 import { isConfiguredPeer, type DicomPeer } from '../../shared/dicom-peer.js';
 import { DomainError } from '../../shared/errors.js';
 import { ROLES_SEEING_IDENTITY, type UserRole } from '../../shared/roles.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { decodeNifti1Volume } from '../../volume/nifti.js';
-import type { Vec3 } from '../../volume/volume.js';
 import { principalOf, type AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { errorResponse } from '../schemas.js';
@@ -24,8 +14,6 @@ import { authorizeStudy } from '../study-access.js';
 
 /** Who may send a signed-off study's objects to another DICOM node. */
 const SENDER_ROLES: readonly UserRole[] = ['radiologist', 'admin'];
-/** Instances read from the blob store at once while collecting the source series' headers. */
-const READ_CONCURRENCY = 16;
 
 const security = [{ bearer: [] }];
 const errors = {
@@ -213,73 +201,4 @@ export function reportRoutes(deps: {
   });
 
   return app;
-}
-
-/** Loads a signed-off study and writes its SR and SEG; UIDs derive from the study and its review version. */
-async function buildSignedOffReport(
-  deps: { db: Database; blobs: BlobStore },
-  studyId: string,
-): Promise<{ report: SignedOffReport; version: number }> {
-  const study = await loadSignedOffStudy(deps.db, studyId);
-  const instanceBytes: Uint8Array[] = [];
-  for (let n = 0; n < study.instanceBlobKeys.length; n += READ_CONCURRENCY) {
-    const batch = study.instanceBlobKeys.slice(n, n + READ_CONCURRENCY);
-    instanceBytes.push(...(await Promise.all(batch.map((key) => deps.blobs.get(key)))));
-  }
-  const source = sourceSeriesReferencesFromBytes(instanceBytes);
-  instanceBytes.length = 0;
-  const volume: VolumeGeometry = {
-    dimensions: study.volume.dimensions as VolumeGeometry['dimensions'],
-    spacingMm: study.volume.spacingMm as VolumeGeometry['spacingMm'],
-    originLps: study.volume.originLps as VolumeGeometry['originLps'],
-    direction: study.volume.direction as VolumeGeometry['direction'],
-  };
-  const nodules = await Promise.all(study.nodules.map((n) => signedOffNodule(deps.blobs, n, volume)));
-  const report = writeSignedOffReport(
-    {
-      source,
-      volume,
-      nodules,
-      finalCategory: study.finalCategory,
-      verification: {
-        observerName: study.signedOffBy?.displayName ?? 'unknown',
-        organization: study.institutionName,
-        verifiedAt: study.signedOffAt,
-      },
-      reportKey: `${studyId}:${study.version}`,
-    },
-    { algorithmName: 'nodus', algorithmVersion: packageJson.version },
-  );
-  return { report, version: study.version };
-}
-
-/** A reviewed nodule with its AI mask read back from the blob store (a NIfTI-1 over its bounding box). */
-async function signedOffNodule(
-  blobs: BlobStore,
-  nodule: SignedOffNoduleRecord,
-  volume: VolumeGeometry,
-): Promise<SignedOffNodule> {
-  const measured: SignedOffNodule = {
-    id: nodule.noduleId,
-    centreLps: nodule.centreLps as Vec3,
-    longAxisMm: nodule.longAxisMm,
-    shortAxisMm: nodule.shortAxisMm,
-    meanDiameterMm: nodule.meanDiameterMm,
-    type: nodule.type,
-    volumeMm3: nodule.volumeMm3 ?? undefined,
-    solidComponentMm: nodule.solidComponentMm ?? undefined,
-    meanHu: nodule.ai?.meanHu,
-    score: nodule.ai?.score,
-  };
-  if (!nodule.ai?.maskBlobKey) return measured;
-  const box = nodule.ai.boundingBoxIjk as [number, number, number, number, number, number];
-  const mask = decodeNifti1Volume(await blobs.get(nodule.ai.maskBlobKey), volume);
-  const expected = [box[3] - box[0] + 1, box[4] - box[1] + 1, box[5] - box[2] + 1];
-  if (mask.dimensions.some((d, a) => d !== expected[a])) {
-    throw new DomainError(
-      'INTERNAL',
-      `the mask of nodule ${nodule.noduleId} is ${mask.dimensions.join('x')}, its box ${expected.join('x')}`,
-    );
-  }
-  return { ...measured, mask: { boxIjk: box, data: Uint8Array.from(mask.hu, (v) => (v !== 0 ? 1 : 0)) } };
 }

@@ -14,3 +14,8 @@ export * from './user-institutions.js';
 export * from './study-reviews.js';
 export * from './reviewed-nodules.js';
 export * from './review-actions.js';
+export * from './research-projects.js';
+export * from './label-vocabularies.js';
+export * from './labels.js';
+export * from './cohorts.js';
+export * from './cohort-snapshots.js';

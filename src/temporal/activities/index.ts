@@ -1,10 +1,14 @@
 import { withFailureMapping } from '../failures.js';
 import { createDetectActivities, type DetectActivityDeps } from './detect.js';
 import { createReconstructActivities, type ReconstructActivityDeps } from './reconstruct.js';
+import { createResearchActivities, type ResearchActivityDeps } from './research.js';
 import { createReviewActivities } from './review.js';
 import { createSeriesActivities, type SeriesActivityDeps } from './series.js';
 
-export type ActivityDeps = SeriesActivityDeps & ReconstructActivityDeps & DetectActivityDeps;
+export type ActivityDeps = SeriesActivityDeps &
+  ReconstructActivityDeps &
+  DetectActivityDeps &
+  Partial<Pick<ResearchActivityDeps, 'deidentificationKey'>>;
 
 /** All activities of a nodus worker, with their dependencies injected and DomainErrors mapped. */
 export function createActivities(deps: ActivityDeps) {
@@ -13,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconstructActivities(deps),
     ...createDetectActivities(deps),
     ...createReviewActivities(deps),
+    ...createResearchActivities(deps),
   });
 }
 

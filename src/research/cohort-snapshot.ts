@@ -1,0 +1,181 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { cohortMembers } from '../db/repositories/cohort-members.js';
+import { captureSnapshotStudies } from '../db/repositories/snapshot-capture.js';
+import {
+  cohortSnapshotMembers,
+  cohortSnapshots,
+  cohorts,
+  researchProjects,
+  userInstitutions,
+  users,
+} from '../db/schema/index.js';
+import { DomainError } from '../shared/errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { snapshotFiles } from './export/export-files.js';
+import {
+  EXPORT_MANIFEST_FORMAT,
+  encodeManifest,
+  hashExportFiles,
+  sha256Hex,
+  type ExportManifest,
+} from './export/export-manifest.js';
+import { SNAPSHOT_DATA_FORMAT, type SnapshotData } from './snapshot-data.js';
+
+export interface SnapshotDeps {
+  db: Database;
+  blobs: BlobStore;
+  /** NODUS_DEID_KEY: the secret that keys every project's pseudonyms; undefined refuses to freeze or export. */
+  deidentificationKey: string | undefined;
+}
+
+/** What an export needs: the frozen data and manifest of a snapshot. */
+export interface FrozenSnapshot {
+  data: SnapshotData;
+  manifest: ExportManifest;
+}
+
+const DEIDENTIFICATION =
+  'DICOM PS3.15 Basic Application Level Confidentiality Profile, Retain Longitudinal Temporal Information with Modified Dates Option (DCM 113100, 113107); keyed pseudonyms per project';
+
+/**
+ * Freezes a snapshot: resolves the cohort's members (as the snapshot's creator sees them), captures their
+ * de-identified data, makes every export file once to record its size and SHA-256, and stores the data and
+ * manifest; then marks the snapshot frozen, after which the database refuses any change to it.
+ * Safe to run again after a crash (a frozen snapshot is returned as it is).
+ */
+export async function freezeSnapshot(
+  deps: SnapshotDeps,
+  snapshotId: string,
+  onProgress?: (stage: 'members' | 'files', done: number, total: number) => void | Promise<void>,
+): Promise<ExportManifest> {
+  const project = requireKey(deps);
+  const [row] = await deps.db
+    .select({
+      snapshot: cohortSnapshots,
+      cohortName: cohorts.name,
+      projectId: researchProjects.id,
+      projectName: researchProjects.name,
+      creatorRole: users.role,
+      creatorInstitutions: sql<
+        string[]
+      >`coalesce((SELECT array_agg(${userInstitutions.institutionId}) FROM ${userInstitutions} WHERE ${userInstitutions.userId} = ${users.id}), '{}')`,
+    })
+    .from(cohortSnapshots)
+    .innerJoin(cohorts, eq(cohorts.id, cohortSnapshots.cohortId))
+    .innerJoin(researchProjects, eq(researchProjects.id, cohorts.projectId))
+    .innerJoin(users, eq(users.id, cohortSnapshots.createdBy))
+    .where(eq(cohortSnapshots.id, snapshotId));
+  if (!row) throw new DomainError('NOT_FOUND', `no cohort snapshot ${snapshotId}`);
+  if (row.snapshot.status === 'frozen') return (await loadFrozenSnapshot(deps, snapshotId)).manifest;
+
+  const deid = { name: row.projectName, key: project };
+  const members = await cohortMembers(deps.db, row.snapshot.definition, {
+    projectId: row.projectId,
+    institutionIds: row.creatorRole === 'admin' ? undefined : row.creatorInstitutions,
+  });
+  await onProgress?.('members', members.length, members.length);
+  const data: SnapshotData = {
+    format: SNAPSHOT_DATA_FORMAT,
+    snapshotId,
+    project: row.projectName,
+    cohort: row.cohortName,
+    frozenAt: new Date().toISOString(),
+    studies: await captureSnapshotStudies(deps.db, members, { ...deid, id: row.projectId }),
+  };
+  const files = [...snapshotFiles(data, { blobs: deps.blobs, db: deps.db, project: deid })];
+  const entries = await hashExportFiles(files, (done) => onProgress?.('files', done, files.length));
+  const manifest: ExportManifest = {
+    format: EXPORT_MANIFEST_FORMAT,
+    snapshotId,
+    project: row.projectName,
+    cohort: row.cohortName,
+    definition: row.snapshot.definition,
+    frozenAt: data.frozenAt,
+    studies: data.studies.length,
+    nodules: data.studies.reduce((sum, s) => sum + s.nodules.length, 0),
+    deidentification: DEIDENTIFICATION,
+    files: entries,
+  };
+  const dataBlobKey = `snapshots/${snapshotId}/data.json`;
+  const manifestBlobKey = `snapshots/${snapshotId}/manifest.json`;
+  const manifestBytes = encodeManifest(manifest);
+  await deps.blobs.put(dataBlobKey, new TextEncoder().encode(JSON.stringify(data)));
+  await deps.blobs.put(manifestBlobKey, manifestBytes);
+  await deps.db.transaction(async (tx) => {
+    await tx.delete(cohortSnapshotMembers).where(eq(cohortSnapshotMembers.snapshotId, snapshotId));
+    if (members.length > 0) {
+      await tx.insert(cohortSnapshotMembers).values(members.map((m) => ({ snapshotId, ...m })));
+    }
+    await tx
+      .update(cohortSnapshots)
+      .set({
+        status: 'frozen',
+        dataBlobKey,
+        manifestBlobKey,
+        manifestSha256: sha256Hex(manifestBytes),
+        studyCount: manifest.studies,
+        noduleCount: manifest.nodules,
+        fileCount: entries.length,
+        totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
+        frozenAt: new Date(data.frozenAt),
+      })
+      .where(eq(cohortSnapshots.id, snapshotId));
+  });
+  return manifest;
+}
+
+/** Marks a snapshot that could not be frozen as failed, with the reason (a frozen one stays frozen). */
+export async function markSnapshotFailed(db: Database, snapshotId: string, reason: string): Promise<void> {
+  await db
+    .update(cohortSnapshots)
+    .set({ status: 'failed', error: reason.slice(0, 2000) })
+    .where(sql`${cohortSnapshots.id} = ${snapshotId} AND ${cohortSnapshots.status} = 'freezing'`);
+}
+
+/** The frozen data and manifest; NOT_FOUND for an unknown snapshot, CONFLICT for one not frozen. */
+export async function loadFrozenSnapshot(
+  deps: Pick<SnapshotDeps, 'db' | 'blobs'>,
+  snapshotId: string,
+): Promise<FrozenSnapshot> {
+  const [row] = await deps.db.select().from(cohortSnapshots).where(eq(cohortSnapshots.id, snapshotId));
+  if (!row) throw new DomainError('NOT_FOUND', `no cohort snapshot ${snapshotId}`);
+  if (row.status !== 'frozen' || !row.dataBlobKey || !row.manifestBlobKey) {
+    throw new DomainError(
+      'CONFLICT',
+      `cohort snapshot ${snapshotId} is ${row.status}${row.error ? ` (${row.error})` : ''}; only a frozen snapshot can be exported`,
+    );
+  }
+  const manifestBytes = await deps.blobs.get(row.manifestBlobKey);
+  if (sha256Hex(manifestBytes) !== row.manifestSha256) {
+    throw new DomainError(
+      'INTERNAL',
+      `the stored manifest of snapshot ${snapshotId} does not match its hash`,
+    );
+  }
+  const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  return {
+    manifest: decode(manifestBytes) as ExportManifest,
+    data: decode(await deps.blobs.get(row.dataBlobKey)) as SnapshotData,
+  };
+}
+
+/** The de-identification key, or a clear error naming the setting. */
+export function requireKey(deps: Pick<SnapshotDeps, 'deidentificationKey'>): string {
+  if (!deps.deidentificationKey) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      'NODUS_DEID_KEY is not set: research snapshots and exports need the de-identification key',
+    );
+  }
+  return deps.deidentificationKey;
+}
+
+/** The export files of a frozen snapshot, made from its frozen data. */
+export function frozenSnapshotFiles(deps: SnapshotDeps, frozen: FrozenSnapshot) {
+  return snapshotFiles(frozen.data, {
+    blobs: deps.blobs,
+    db: deps.db,
+    project: { name: frozen.data.project, key: requireKey(deps) },
+  });
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ExportFile } from './export-files.js';
+import { encodeManifest, MANIFEST_PATH, type ExportManifest, type ManifestEntry } from './export-manifest.js';
+import { inOrder } from './in-order.js';
+import { alignedWithManifest, verifyAgainstEntry } from './verified-files.js';
+
+export interface FolderExportProgress {
+  filesDone: number;
+  filesTotal: number;
+  /** Files already in the folder with the frozen size and hash (an earlier, interrupted export). */
+  filesKept: number;
+  bytesWritten: number;
+}
+
+/**
+ * Writes a snapshot's export into `outDir`, checked file by file against the frozen manifest. Resumable:
+ * a file already there with the manifest's size and SHA-256 is kept without being made again; each new file
+ * is written under a temporary name and renamed, so a crash leaves no half-written file under a real name.
+ * manifest.json is written last: its presence means the export is complete.
+ */
+export async function writeExportFolder(
+  files: Iterable<ExportFile>,
+  manifest: ExportManifest,
+  outDir: string,
+  onProgress?: (progress: FolderExportProgress) => void | Promise<void>,
+): Promise<FolderExportProgress> {
+  const progress: FolderExportProgress = {
+    filesDone: 0,
+    filesTotal: manifest.files.length,
+    filesKept: 0,
+    bytesWritten: 0,
+  };
+  await fs.mkdir(outDir, { recursive: true });
+  const missing: (ExportFile & { entry: ManifestEntry })[] = [];
+  for (const file of alignedWithManifest(files, manifest)) {
+    if (await alreadyWritten(path.join(outDir, file.path), file.entry)) {
+      progress.filesKept += 1;
+      progress.filesDone += 1;
+    } else {
+      missing.push(file);
+    }
+  }
+  for await (const { file, bytes } of inOrder(missing)) {
+    verifyAgainstEntry(manifest, file.entry, bytes);
+    await writeAtomically(path.join(outDir, file.path), bytes);
+    progress.filesDone += 1;
+    progress.bytesWritten += bytes.byteLength;
+    await onProgress?.({ ...progress });
+  }
+  await writeAtomically(path.join(outDir, MANIFEST_PATH), encodeManifest(manifest));
+  return progress;
+}
+
+async function alreadyWritten(file: string, entry: ManifestEntry): Promise<boolean> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile() || stat.size !== entry.bytes) return false;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex') === entry.sha256;
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const partial = path.join(path.dirname(file), `.${path.basename(file)}.partial`);
+  await fs.writeFile(partial, bytes);
+  await fs.rename(partial, file);
+}
