@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,8 @@ import { installTemporalRuntime } from '../temporal/runtime.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import { startApi } from './api.js';
 import { deidentificationKey, deidentifyCommand } from './deidentify-command.js';
+import { exportCommand } from './export-command.js';
+import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
 import { detectCommand } from './detect-command.js';
 import { evalCommand } from './eval-command.js';
 import { lungRadsCommand } from './lungrads-command.js';
@@ -50,6 +53,10 @@ commands:
   deidentify <in-folder> <out-folder> --project <name>
                          write a de-identified copy of every DICOM file (PS3.15 Basic Profile, modified
                          dates); the key comes from NODUS_DEID_KEY (>= 32 characters)
+  export <snapshot-id> --out <folder>
+                         write a frozen cohort snapshot's de-identified export (tables, NIfTI, masks,
+                         LUNA16, MONAI datalist, DICOM with SR/SEG), checked against its manifest;
+                         run again to resume
   bundle-workflows --out <file>
                          bundle the workflows for production (NODUS_WORKFLOW_BUNDLE)
 
@@ -282,7 +289,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'demo': {
       // The demo needs a token to show the API: NODUS_ADMIN_TOKEN, or one made for this run (printed).
       const platform = await openPlatform(
-        { ...config, adminToken: config.adminToken ?? newApiToken() },
+        {
+          ...config,
+          adminToken: config.adminToken ?? newApiToken(),
+          deidentificationKey: config.deidentificationKey ?? randomBytes(32).toString('hex'),
+        },
         logger,
         {
           temporalUi: true,
@@ -360,6 +371,32 @@ export async function main(argv: readonly string[]): Promise<number> {
               label: values.label ?? 'created with nodus token create',
               expiresInDays: expires,
             });
+      } finally {
+        await postgres.close();
+      }
+    }
+    case 'export': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { out: { type: 'string' } },
+      });
+      if (positionals.length !== 1 || !values.out) {
+        throw new DomainError('VALIDATION_FAILED', 'usage: nodus export <snapshot-id> --out <folder>');
+      }
+      const postgres = await openPostgres(config, logger);
+      try {
+        await runMigrations(postgres.database);
+        return await exportCommand(
+          {
+            db: postgres.database.db,
+            blobs: new FilesystemBlobStore(path.join(config.dataDir, 'blobs')),
+            deidentificationKey: config.deidentificationKey,
+          },
+          positionals[0]!,
+          values.out,
+          progressBar('exporting'),
+        );
       } finally {
         await postgres.close();
       }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importFiles } from '../ingest/import-files.js';
+import { runResearchDemo } from './demo-research.js';
 import { writePhantom } from './phantom-command.js';
 import type { Platform } from './platform.js';
 
@@ -116,6 +117,8 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     }
   }
   out();
+  await runResearchDemo(apiUrl, token, first?.studyId);
+  out();
   out('Where to look:');
   const auth = `-H 'Authorization: Bearer ${token}'`;
   out(`  curl ${apiUrl}/readyz`);
@@ -134,5 +137,4 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   out(
     'Offline: npm run --silent nodus -- detect <series-folder> --json; nodus eval --lidc <case-folder> (see README).',
   );
-  out('Cohorts and research export join this workflow as they are built (see README).');
 }

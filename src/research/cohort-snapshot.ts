@@ -20,6 +20,7 @@ import {
   sha256Hex,
   type ExportManifest,
 } from './export/export-manifest.js';
+import { keyCheck } from './project-pseudonym.js';
 import { SNAPSHOT_DATA_FORMAT, type SnapshotData } from './snapshot-data.js';
 
 export interface SnapshotDeps {
@@ -81,6 +82,7 @@ export async function freezeSnapshot(
     project: row.projectName,
     cohort: row.cohortName,
     frozenAt: new Date().toISOString(),
+    keyCheck: keyCheck(deid),
     studies: await captureSnapshotStudies(deps.db, members, { ...deid, id: row.projectId }),
   };
   const files = [...snapshotFiles(data, { blobs: deps.blobs, db: deps.db, project: deid })];
@@ -173,9 +175,12 @@ export function requireKey(deps: Pick<SnapshotDeps, 'deidentificationKey'>): str
 
 /** The export files of a frozen snapshot, made from its frozen data. */
 export function frozenSnapshotFiles(deps: SnapshotDeps, frozen: FrozenSnapshot) {
-  return snapshotFiles(frozen.data, {
-    blobs: deps.blobs,
-    db: deps.db,
-    project: { name: frozen.data.project, key: requireKey(deps) },
-  });
+  const project = { name: frozen.data.project, key: requireKey(deps) };
+  if (keyCheck(project) !== frozen.data.keyCheck) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `NODUS_DEID_KEY is not the key snapshot ${frozen.data.snapshotId} was frozen with: its pseudonyms and UIDs could not be made again`,
+    );
+  }
+  return snapshotFiles(frozen.data, { blobs: deps.blobs, db: deps.db, project });
 }

@@ -16,3 +16,14 @@ export function projectPseudonym(
     .digest('hex');
   return `${prefix}-${mac.slice(0, 10).toUpperCase()}`;
 }
+
+/**
+ * A check value of a project's key: HMAC-SHA256 of a fixed text, 16 hex digits. An export compares it with the
+ * snapshot's, so a different NODUS_DEID_KEY is named as the cause instead of every file differing.
+ */
+export function keyCheck(project: DeidentificationProject): string {
+  return createHmac('sha256', project.key)
+    .update(`${project.name}\u0000key-check`)
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -17,6 +17,8 @@ export interface SnapshotData {
   cohort: string;
   /** ISO instant the snapshot was frozen (UTC). */
   frozenAt: string;
+  /** Identifies the de-identification key the snapshot was frozen with (see keyCheck), not the key. */
+  keyCheck: string;
   studies: SnapshotStudy[];
 }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
 import { createUser, issueToken } from '../../src/db/repositories/users.js';
+import { exportCommand } from '../../src/main/export-command.js';
 import { series } from '../../src/db/schema/index.js';
 import { writeCtSeries } from '../../src/dicom/write-ct-series.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
@@ -78,6 +79,7 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
   let api: ReturnType<typeof createApp>;
   let blobDir: string;
   let exportDir: string;
+  let blobs: FilesystemBlobStore;
   const callers = {} as Record<'researcher' | 'radiologist' | 'reader2' | 'programme', Caller>;
   let studyId: string;
   let projectId: string;
@@ -130,7 +132,7 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
     const taskQueue = uniqueTaskQueue('research');
     blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-blobs-'));
     exportDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-exports-'));
-    const blobs = new FilesystemBlobStore(blobDir);
+    blobs = new FilesystemBlobStore(blobDir);
     worker = await createSeriesWorker({
       address: services.temporalAddress,
       namespace: 'default',
@@ -514,6 +516,35 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
     const refused = await callers.researcher.request(`/api/snapshots/${pending}/archive`);
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as Json).error.message).toMatch(/freezing/);
+  });
+
+  it('writes the same export with nodus export, and names a different de-identification key as the cause', async () => {
+    const manifest = await ok(await callers.researcher.request(`/api/snapshots/${snapshotId}/manifest`));
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-cli-export-'));
+    const printed: string[] = [];
+    const deps = { db: services.database.db, blobs, deidentificationKey: KEY };
+    expect(
+      await exportCommand(deps, snapshotId, out, () => {}, {
+        write: (line: string) => printed.push(line) > 0,
+      }),
+    ).toBe(0);
+    expect(JSON.parse(printed.join(''))).toMatchObject({
+      snapshotId,
+      filesTotal: manifest.files.length,
+      filesKept: 0,
+    });
+    for (const entry of manifest.files) {
+      expect(sha256Hex(await fs.readFile(path.join(out, entry.path))), entry.path).toBe(entry.sha256);
+    }
+    await expect(
+      exportCommand(
+        { ...deps, deidentificationKey: 'another-key-of-at-least-thirty-two-chars' },
+        snapshotId,
+        out,
+        () => {},
+      ),
+    ).rejects.toThrow(/NODUS_DEID_KEY is not the key/);
+    await fs.rm(out, { recursive: true, force: true });
   });
 
   it("measures reader agreement: Cohen's and Fleiss' kappa on categories, ICC on diameters", async () => {

@@ -42,7 +42,7 @@ export function verifyAgainstEntry(manifest: ExportManifest, entry: ManifestEntr
 function mismatch(manifest: ExportManifest, detail: string): DomainError {
   return new DomainError(
     'CONFLICT',
-    `snapshot ${manifest.snapshotId} can no longer be exported byte-identically: ${detail}`,
+    `snapshot ${manifest.snapshotId} can no longer be exported byte-identically: ${detail} (a stored file changed, or this nodus version writes it differently)`,
     { retryable: false },
   );
 }
