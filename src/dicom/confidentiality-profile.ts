@@ -806,10 +806,12 @@ export const WELL_KNOWN_UID_TAGS: ReadonlySet<string> = new Set([
 export const DICOM_UID_ROOT = '1.2.840.10008.';
 
 /**
- * Attributes outside Table E.1-1 that nodus removes as well: retrieval locations embed the original UIDs
- * (and the source host), which would defeat the UID replacement.
+ * Attributes outside Table E.1-1 that nodus removes as well: the qualifiers of the Issuer of Patient ID the
+ * table removes (assigning facility and jurisdiction), and retrieval locations, which embed the original UIDs
+ * and the source host and so would defeat the UID replacement.
  */
 export const ALSO_REMOVED: ReadonlySet<string> = new Set([
+  '00100024', // IssuerOfPatientIDQualifiersSequence
   '00081190', // RetrieveURL
   '0040E010', // RetrieveURI
 ]);

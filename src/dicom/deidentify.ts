@@ -1,6 +1,14 @@
 import { createHmac } from 'node:crypto';
 import dcmjs from 'dcmjs';
 import { DomainError } from '../shared/errors.js';
+import {
+  ALSO_REMOVED,
+  CONFIDENTIALITY_PROFILE,
+  DICOM_UID_ROOT,
+  WELL_KNOWN_UID_TAGS,
+  resolveAction,
+  type ProfileAction,
+} from './confidentiality-profile.js';
 
 dcmjs.log.setLevel('error');
 
@@ -13,150 +21,6 @@ export interface DeidentificationProject {
 
 type Element = { vr: string; Value?: unknown[] };
 type Dataset = Record<string, Element>;
-
-/**
- * PS3.15 Table E.1-1 actions (Basic Profile) applied by tag: D replace with a dummy value, Z empty, X remove.
- * UIDs (action U) are handled by VR for every UI attribute; dates (DA, DT) by the Retain Longitudinal
- * Temporal Information with Modified Dates option, which shifts them (action C) instead of removing them,
- * except Patient's Birth Date, which is emptied. Where the table allows a choice (X/Z, X/Z/D), the
- * strictest the CT Image IOD permits is taken. "Retain Patient Characteristics" is not applied, so
- * Patient's Sex is emptied and Age, Size and Weight are removed.
- */
-const ACTIONS: Readonly<Record<string, 'D' | 'Z' | 'X'>> = {
-  '00080050': 'Z', // AccessionNumber
-  '00080080': 'X', // InstitutionName
-  '00080081': 'X', // InstitutionAddress
-  '00080082': 'X', // InstitutionCodeSequence
-  '00080090': 'Z', // ReferringPhysicianName
-  '00080092': 'X', // ReferringPhysicianAddress
-  '00080094': 'X', // ReferringPhysicianTelephoneNumbers
-  '00080096': 'X', // ReferringPhysicianIdentificationSequence
-  '0008009C': 'X', // ConsultingPhysicianName
-  '0008009D': 'X', // ConsultingPhysicianIdentificationSequence
-  '00080201': 'X', // TimezoneOffsetFromUTC
-  '00081010': 'X', // StationName
-  '00081030': 'X', // StudyDescription
-  '0008103E': 'X', // SeriesDescription
-  '00081040': 'X', // InstitutionalDepartmentName
-  '00081041': 'X', // InstitutionalDepartmentTypeCodeSequence
-  '00081048': 'X', // PhysiciansOfRecord
-  '00081049': 'X', // PhysiciansOfRecordIdentificationSequence
-  '00081050': 'X', // PerformingPhysicianName
-  '00081052': 'X', // PerformingPhysicianIdentificationSequence
-  '00081060': 'X', // NameOfPhysiciansReadingStudy
-  '00081062': 'X', // PhysiciansReadingStudyIdentificationSequence
-  '00081070': 'X', // OperatorsName
-  '00081072': 'X', // OperatorIdentificationSequence
-  '00081080': 'X', // AdmittingDiagnosesDescription
-  '00081084': 'X', // AdmittingDiagnosesCodeSequence
-  '00081110': 'X', // ReferencedStudySequence
-  '00081111': 'X', // ReferencedPerformedProcedureStepSequence
-  '00081120': 'X', // ReferencedPatientSequence
-  '00082111': 'X', // DerivationDescription
-  '00084000': 'X', // IdentifyingComments
-  '00100021': 'X', // IssuerOfPatientID
-  '00100024': 'X', // IssuerOfPatientIDQualifiersSequence
-  '00100030': 'Z', // PatientBirthDate
-  '00100032': 'X', // PatientBirthTime
-  '00100040': 'Z', // PatientSex
-  '00100050': 'X', // PatientInsurancePlanCodeSequence
-  '00100101': 'X', // PatientPrimaryLanguageCodeSequence
-  '00100102': 'X', // PatientPrimaryLanguageModifierCodeSequence
-  '00101000': 'X', // OtherPatientIDs
-  '00101001': 'X', // OtherPatientNames
-  '00101002': 'X', // OtherPatientIDsSequence
-  '00101005': 'X', // PatientBirthName
-  '00101010': 'X', // PatientAge
-  '00101020': 'X', // PatientSize
-  '00101030': 'X', // PatientWeight
-  '00101040': 'X', // PatientAddress
-  '00101060': 'X', // PatientMotherBirthName
-  '00101080': 'X', // MilitaryRank
-  '00101081': 'X', // BranchOfService
-  '00101090': 'X', // MedicalRecordLocator
-  '00102000': 'X', // MedicalAlerts
-  '00102110': 'X', // Allergies
-  '00102150': 'X', // CountryOfResidence
-  '00102152': 'X', // RegionOfResidence
-  '00102154': 'X', // PatientTelephoneNumbers
-  '00102160': 'X', // EthnicGroup
-  '00102180': 'X', // Occupation
-  '001021A0': 'X', // SmokingStatus
-  '001021B0': 'X', // AdditionalPatientHistory
-  '001021C0': 'X', // PregnancyStatus
-  '00102203': 'X', // PatientSexNeutered
-  '00102297': 'X', // ResponsiblePerson
-  '00102299': 'X', // ResponsibleOrganization
-  '00104000': 'X', // PatientComments
-  '00181000': 'X', // DeviceSerialNumber
-  '00181004': 'X', // PlateID
-  '00181030': 'X', // ProtocolName
-  '00181400': 'X', // AcquisitionDeviceProcessingDescription
-  '00184000': 'X', // AcquisitionComments
-  '0018700A': 'X', // DetectorID
-  '00189424': 'X', // AcquisitionProtocolDescription
-  '0018A003': 'X', // ContributionDescription
-  '00200010': 'Z', // StudyID
-  '00204000': 'X', // ImageComments
-  '00209158': 'X', // FrameComments
-  '00321032': 'X', // RequestingPhysician
-  '00321033': 'X', // RequestingService
-  '00321060': 'X', // RequestedProcedureDescription
-  '00321070': 'X', // RequestedContrastAgent
-  '00324000': 'X', // StudyComments
-  '00380010': 'X', // AdmissionID
-  '00380300': 'X', // CurrentPatientLocation
-  '00380400': 'X', // PatientInstitutionResidence
-  '00380500': 'X', // PatientState
-  '00384000': 'X', // VisitComments
-  '00400001': 'X', // ScheduledStationAETitle
-  '00400006': 'X', // ScheduledPerformingPhysicianName
-  '00400007': 'X', // ScheduledProcedureStepDescription
-  '00400009': 'X', // ScheduledProcedureStepID
-  '00400010': 'X', // ScheduledStationName
-  '00400011': 'X', // ScheduledProcedureStepLocation
-  '00400241': 'X', // PerformedStationAETitle
-  '00400242': 'X', // PerformedStationName
-  '00400243': 'X', // PerformedLocation
-  '00400253': 'X', // PerformedProcedureStepID
-  '00400254': 'X', // PerformedProcedureStepDescription
-  '00400275': 'X', // RequestAttributesSequence
-  '00400280': 'X', // CommentsOnThePerformedProcedureStep
-  '00400555': 'X', // AcquisitionContextSequence
-  '00401001': 'X', // RequestedProcedureID
-  '00401010': 'X', // NamesOfIntendedRecipientsOfResults
-  '00401400': 'X', // RequestedProcedureComments
-  '00402016': 'Z', // PlacerOrderNumberImagingServiceRequest
-  '00402017': 'Z', // FillerOrderNumberImagingServiceRequest
-  '00402400': 'X', // ImagingServiceRequestComments
-  '0040A073': 'X', // VerifyingObserverSequence (D; removed, not used by CT)
-  '0040A075': 'D', // VerifyingObserverName
-  '0040A123': 'D', // PersonName
-  '0040A730': 'X', // ContentSequence
-  '00700084': 'Z', // ContentCreatorName
-  '04000561': 'X', // OriginalAttributesSequence
-  '00120063': 'X', // DeidentificationMethod (written anew)
-  '00120064': 'X', // DeidentificationMethodCodeSequence (written anew)
-};
-
-/** UI attributes that name classes, syntaxes or coding schemes, not instances: never replaced. */
-const CLASS_UID_TAGS = new Set([
-  '00020002', // MediaStorageSOPClassUID
-  '00020010', // TransferSyntaxUID
-  '00020012', // ImplementationClassUID
-  '00041510', // ReferencedSOPClassUIDInFile
-  '00041512', // ReferencedTransferSyntaxUIDInFile
-  '00080016', // SOPClassUID
-  '0008001A', // RelatedGeneralSOPClassUID
-  '0008001B', // OriginalSpecializedSOPClassUID
-  '0008010C', // CodingSchemeUID
-  '0008010D', // ContextGroupExtensionCreatorUID
-  '00080117', // ContextUID
-  '00080118', // MappingResourceUID
-  '00081150', // ReferencedSOPClassUID
-]);
-/** The UID root of DICOM itself (SOP classes, transfer syntaxes, well-known frames of reference). */
-const DICOM_ROOT = '1.2.840.10008.';
 
 const DUMMY = 'REMOVED';
 const SHIFT_MIN_DAYS = -3650;
@@ -212,10 +76,19 @@ export function pseudonymsFor(
 /**
  * De-identifies one DICOM Part 10 instance under PS3.15 Annex E: the Basic Application Level
  * Confidentiality Profile with the Retain Longitudinal Temporal Information with Modified Dates Option.
- * Patient ID and Name become a keyed pseudonym; every instance UID is replaced by a keyed hash (stable in
- * the project); every date (DA, and the date of DT) moves by one per-patient whole number of days; times
- * are kept; Table E.1-1 attributes are removed or emptied, and so are private groups and curve (50xx) and
- * overlay (60xx) groups. Pixel data are copied unchanged, so burned-in annotation is refused.
+ *
+ * Every attribute of Table E.1-1, at any depth of sequences, gets the action confidentiality-profile.ts resolves
+ * for it (removed, emptied, a dummy value, a keyed UID, a shifted date, or its items cleaned); private groups
+ * and curve (50xx) and overlay (60xx) groups are removed. Patient ID and Name become the keyed pseudonym
+ * `NODUS-<12 hex>`. Every UID other than class, transfer syntax, coding scheme and DICOM-rooted ones, listed in
+ * the table or not, is replaced by a keyed `2.25.` UID that depends only on the project and the original UID,
+ * so references between instances (Referenced SOP Instance UID, Series, Study and Frame of Reference UIDs,
+ * SR UIDREFs, Tracking UIDs) still resolve among instances de-identified in the same project. Every date (DA,
+ * and the date of DT) moves by the patient's whole-day shift; times are kept. Patient Identity Removed,
+ * De-identification Method (Code Sequence) and Longitudinal Temporal Information Modified (MODIFIED) are set.
+ * Pixel data are copied unchanged, so an instance with burned-in annotation is refused.
+ *
+ * Deterministic: the same bytes and project give byte-identical output.
  *
  * @throws DomainError `INVALID_DICOM` when the bytes are not a readable Part 10 file,
  *   `VALIDATION_FAILED` when Burned In Annotation (0028,0301) is YES.
@@ -263,71 +136,161 @@ export function deidentifyInstance(bytes: Uint8Array, project: DeidentificationP
 
   const meta = cleanMeta(parsed.meta, pseudonyms);
   const dict = new dcmjs.data.DicomDict(meta);
-  dict.dict = sortedByTag(out);
+  dict.dict = Object.fromEntries(sortedEntries(out));
   return new Uint8Array(dict.write());
 }
 
+/** File meta attributes that name the sending, receiving or source application, or carry private data. */
+const META_REMOVED = new Set([
+  '00020000', // FileMetaInformationGroupLength: recomputed on write
+  '00020016', // SourceApplicationEntityTitle
+  '00020017', // SendingApplicationEntityTitle
+  '00020018', // ReceivingApplicationEntityTitle
+  '00020026', // SourcePresentationAddress
+  '00020027', // SendingPresentationAddress
+  '00020028', // ReceivingPresentationAddress
+  '00020100', // PrivateInformationCreatorUID
+  '00020102', // PrivateInformation
+]);
+
 function cleanMeta(meta: Dataset, pseudonyms: Pseudonyms): Dataset {
   const out: Dataset = {};
-  for (const [tag, element] of Object.entries(meta)) {
-    // Group length is recomputed on write; source AE title and private information may identify.
-    if (tag === '00020000' || tag === '00020016' || tag === '00020100' || tag === '00020102') continue;
-    out[tag] = element.vr === 'UI' ? replaceUids(tag, element, pseudonyms) : element;
+  for (const [tag, element] of sortedEntries(meta)) {
+    const key = tag.toUpperCase();
+    if (META_REMOVED.has(key)) continue;
+    out[tag] = element.vr === 'UI' ? replaceUids(key, element, pseudonyms) : element;
   }
   return out;
 }
 
+/**
+ * The attributes of a data set or sequence item, de-identified: each one by its row of Table E.1-1
+ * (resolveAction), at any depth; attributes the table does not list by VR: UIDs replaced (WELL_KNOWN_UID_TAGS
+ * aside), DA and DT shifted, sequences cleaned item by item, the rest kept. Private, curve and overlay groups go.
+ */
 function cleanDataset(dataset: Dataset, pseudonyms: Pseudonyms): Dataset {
   const out: Dataset = {};
-  for (const [tag, element] of Object.entries(dataset)) {
-    const group = Number.parseInt(tag.slice(0, 4), 16);
+  for (const [tag, element] of sortedEntries(dataset)) {
+    const key = tag.toUpperCase();
+    const group = Number.parseInt(key.slice(0, 4), 16);
     if (group % 2 === 1) continue; // private
     if ((group & 0xff00) === 0x5000 || (group & 0xff00) === 0x6000) continue; // curves, overlays
-    const action = ACTIONS[tag.toUpperCase()];
-    if (action === 'X') continue;
-    if (action === 'Z') {
-      out[tag] = { vr: element.vr, Value: [] };
-      continue;
-    }
-    if (action === 'D') {
-      out[tag] = { vr: element.vr, Value: [element.vr === 'PN' ? { Alphabetic: DUMMY } : DUMMY] };
-      continue;
-    }
-    switch (element.vr) {
-      case 'UI':
-        out[tag] = replaceUids(tag, element, pseudonyms);
-        break;
-      case 'DA':
-      case 'DT':
-        out[tag] = {
-          vr: element.vr,
-          Value: (element.Value ?? []).map((value) =>
-            typeof value === 'string' ? shiftDate(value, pseudonyms.dateShiftDays) : '',
-          ),
-        };
-        break;
-      case 'SQ':
-        out[tag] = {
-          vr: 'SQ',
-          Value: (element.Value ?? []).map((item) => cleanDataset(item as Dataset, pseudonyms)),
-        };
-        break;
-      default:
-        out[tag] = element;
-    }
+    const cleaned = applyAction(actionFor(key, element.vr), key, element, pseudonyms);
+    if (cleaned) out[tag] = cleaned;
   }
   return out;
+}
+
+function actionFor(tag: string, vr: string): ProfileAction {
+  const row = CONFIDENTIALITY_PROFILE.get(tag);
+  if (row) return resolveAction(row, vr);
+  if (ALSO_REMOVED.has(tag)) return 'remove';
+  switch (vr) {
+    case 'SQ':
+      return 'cleanItems';
+    case 'UI':
+      return WELL_KNOWN_UID_TAGS.has(tag) ? 'keep' : 'replaceUid';
+    case 'DA':
+    case 'DT':
+      return 'shiftDate';
+    default:
+      return 'keep';
+  }
+}
+
+function applyAction(
+  action: ProfileAction,
+  tag: string,
+  element: Element,
+  pseudonyms: Pseudonyms,
+): Element | undefined {
+  switch (action) {
+    case 'remove':
+      return undefined;
+    case 'empty':
+      return { vr: element.vr, Value: [] };
+    case 'dummy':
+      return { vr: element.vr, Value: [dummyValue(element.vr)] };
+    case 'dummyIfValued':
+      return { vr: element.vr, Value: hasValue(element) ? [dummyValue(element.vr)] : [] };
+    case 'replaceUid':
+      return replaceUids(tag, element, pseudonyms);
+    case 'shiftDate':
+      if (element.vr !== 'DA' && element.vr !== 'DT') return element;
+      return {
+        vr: element.vr,
+        Value: (element.Value ?? []).map((value) =>
+          typeof value === 'string' ? shiftDate(value, pseudonyms.dateShiftDays) : '',
+        ),
+      };
+    case 'cleanItems':
+      return {
+        vr: element.vr,
+        Value: (element.Value ?? []).map((item) => cleanDataset(item as Dataset, pseudonyms)),
+      };
+    case 'keep':
+      return element;
+  }
 }
 
 function replaceUids(tag: string, element: Element, pseudonyms: Pseudonyms): Element {
-  if (CLASS_UID_TAGS.has(tag.toUpperCase())) return element;
+  if (WELL_KNOWN_UID_TAGS.has(tag)) return element;
   return {
-    vr: 'UI',
+    vr: element.vr,
     Value: (element.Value ?? []).map((value) => {
       const uid = typeof value === 'string' ? value.replace(/\0/g, '').trim() : '';
-      return uid === '' || uid.startsWith(DICOM_ROOT) ? uid : pseudonyms.uid(uid);
+      return uid === '' || uid.startsWith(DICOM_UID_ROOT) ? uid : pseudonyms.uid(uid);
     }),
   };
+}
+
+/** A value of the VR that is valid and says nothing: PS3.15's dummy value (action D). */
+function dummyValue(vr: string): unknown {
+  switch (vr) {
+    case 'PN':
+      return { Alphabetic: DUMMY };
+    case 'DA':
+      return '19000101';
+    case 'TM':
+      return '000000';
+    case 'DT':
+      return '19000101000000';
+    case 'AS':
+      return '000D';
+    case 'DS':
+    case 'IS':
+      return '0';
+    case 'FL':
+    case 'FD':
+    case 'SL':
+    case 'SS':
+    case 'SV':
+    case 'UL':
+    case 'US':
+    case 'UV':
+      return 0;
+    case 'OB':
+    case 'OD':
+    case 'OF':
+    case 'OL':
+    case 'OV':
+    case 'OW':
+    case 'UN':
+      return new ArrayBuffer(8);
+    default:
+      return DUMMY; // AE, CS, LO, LT, SH, ST, UC, UR, UT: an upper-case word fits each
+  }
+}
+
+function hasValue(element: Element): boolean {
+  return (element.Value ?? []).some((value) => {
+    if (typeof value === 'string') return value.replace(/\0/g, '').trim() !== '';
+    if (value instanceof ArrayBuffer) return value.byteLength > 0;
+    if (value !== null && typeof value === 'object') {
+      return Object.values(value).some((part) => typeof part === 'string' && part.trim() !== '');
+    }
+    return value !== null && value !== undefined;
+  });
 }
 
 /**
@@ -349,6 +312,10 @@ function firstString(element: Element | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function sortedByTag(dataset: Dataset): Dataset {
-  return Object.fromEntries(Object.entries(dataset).sort(([a], [b]) => a.localeCompare(b)));
+/** Entries in tag order (upper-case hex, compared as text), whatever order the reader gave. */
+function sortedEntries(dataset: Dataset): [string, Element][] {
+  return Object.entries(dataset).sort(([a], [b]) => {
+    const [x, y] = [a.toUpperCase(), b.toUpperCase()];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
