@@ -25,6 +25,13 @@ export const CANDIDATE_FEATURE_NAMES = [
   'lungFraction',
   /** Standard deviation of HU within the radius (texture). */
   'coreStdHu',
+  /**
+   * Height of the candidate in the lungs' bounding box, along LPS z: 0 at the lung bases (diaphragm domes),
+   * 1 at the apices. Tissue bulging into the bases is a common false positive; most tumours lie higher.
+   */
+  'heightInLungs',
+  /** Distance from the midline between the lungs over half their width: 0 mediastinum, 1 lateral chest wall. */
+  'lateralInLungs',
 ] as const;
 
 export interface FeatureContext {
@@ -33,6 +40,8 @@ export interface FeatureContext {
   huWindow: [number, number];
   spacingMm: number;
   inLungs: (x: number, y: number, z: number) => boolean;
+  /** Position of a candidate (model grid) in the lungs: [heightInLungs, lateralInLungs], see the features. */
+  positionInLungs: (candidate: Candidate) => [number, number];
 }
 
 /** The feature matrix [N, F] (row-major float32) for the candidates. */
@@ -105,6 +114,7 @@ function featuresOf(candidate: Candidate, context: FeatureContext): number[] {
     coreHu - shellHu,
     sphere ? lung / sphere : 0,
     coreStdHu,
+    ...context.positionInLungs(candidate),
   ];
 }
 

@@ -141,12 +141,16 @@ export async function detectNodules(
     }
     return blobs;
   });
+  const positionInLungs = lungPosition(volume, lungs.boundsIjk, (c: Candidate) =>
+    ijkToLps(volume, modelToSourceIjk(input, [c.x, c.y, c.z])),
+  );
   const scores = await time('classifier', () =>
     scoreCandidates(detector, candidates, {
       input: grid,
       huWindow: contract.huWindow,
       spacingMm: contract.spacingMm,
       inLungs,
+      positionInLungs,
     }),
   );
   options.onProgress?.('classifier', 1);
@@ -268,6 +272,35 @@ function assertContract(volume: CtVolume, detector: LoadedDetector): void {
       `volume breaks the input contract of ${modelKey(detector.entry)}: ${problems.join('; ')}`,
     );
   }
+}
+
+/**
+ * [heightInLungs, lateralInLungs] of a candidate: its LPS position relative to the box of the lungs' voxels
+ * (z from the bases = 0 to the apices = 1; |x - midline| over half the width). Unclamped: a candidate just
+ * outside the box gives slightly below 0 or above 1.
+ */
+function lungPosition<C>(
+  volume: CtVolume,
+  bounds: [number, number, number, number, number, number],
+  toLps: (candidate: C) => Vec3,
+): (candidate: C) => [number, number] {
+  const corners: Vec3[] = [];
+  for (const i of [bounds[0], bounds[3]])
+    for (const j of [bounds[1], bounds[4]])
+      for (const k of [bounds[2], bounds[5]]) corners.push(ijkToLps(volume, [i, j, k]));
+  const extent = (axis: number) => {
+    const values = corners.map((c) => c[axis]!);
+    return [Math.min(...values), Math.max(...values)] as const;
+  };
+  const [xMin, xMax] = extent(0);
+  const [zMin, zMax] = extent(2);
+  const midline = (xMin + xMax) / 2;
+  const halfWidth = Math.max(1, (xMax - xMin) / 2);
+  const height = Math.max(1, zMax - zMin);
+  return (candidate) => {
+    const [x, , z] = toLps(candidate);
+    return [(z - zMin) / height, Math.abs(x - midline) / halfWidth];
+  };
 }
 
 function paddedBox(

@@ -12,6 +12,9 @@ import type { NoduleType } from './nodule-type.js';
  * CT-like texture instead of a flat fill.
  */
 
+/** Largest lesion inserted, mm: masses up to 8 cm, like the lung tumours of Lung-PET-CT-Dx. */
+export const MAX_INSERTED_DIAMETER_MM = 80;
+
 /** The shape of a synthetic nodule's margin. */
 export type NoduleShape = 'round' | 'lobulated' | 'spiculated';
 
@@ -19,7 +22,10 @@ export type NoduleShape = 'round' | 'lobulated' | 'spiculated';
 export interface SyntheticNodule {
   /** Centre of the nodule's body, LPS mm. */
   centreLps: Vec3;
-  /** Volume-equivalent diameter of the body (spicules excluded), mm; 3-30. */
+  /**
+   * Volume-equivalent diameter of the body (spicules excluded), mm; 3 to {@link MAX_INSERTED_DIAMETER_MM}
+   * (nodules are at most 30 mm; larger lesions are masses, inserted to train detection of tumours).
+   */
   diameterMm: number;
   type: NoduleType;
   /** Part-solid only: volume-equivalent diameter of the solid core, mm; default half the diameter. */
@@ -125,8 +131,8 @@ export function insertSyntheticNodule(
 ): InsertedNodule {
   const { type } = nodule;
   const shape = nodule.shape ?? 'round';
-  if (!(nodule.diameterMm >= 3 && nodule.diameterMm <= 30)) {
-    throw new RangeError(`nodule diameter must be 3-30 mm, got ${nodule.diameterMm}`);
+  if (!(nodule.diameterMm >= 3 && nodule.diameterMm <= MAX_INSERTED_DIAMETER_MM)) {
+    throw new RangeError(`nodule diameter must be 3-${MAX_INSERTED_DIAMETER_MM} mm, got ${nodule.diameterMm}`);
   }
   const coreDiameter = type === 'part-solid' ? (nodule.solidComponentMm ?? nodule.diameterMm / 2) : 0;
   if (type === 'part-solid' && !(coreDiameter > 0 && coreDiameter < nodule.diameterMm)) {

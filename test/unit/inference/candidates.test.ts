@@ -70,6 +70,7 @@ describe('candidate features', () => {
       huWindow: [-1000, 400],
       spacingMm: SPACING,
       inLungs,
+      positionInLungs: (c) => [c.z / 40, Math.abs(c.x - 20) / 20],
     });
     const get = (row: number, name: (typeof CANDIDATE_FEATURE_NAMES)[number]) =>
       features[row * F + CANDIDATE_FEATURE_NAMES.indexOf(name)]!;
@@ -79,6 +80,9 @@ describe('candidate features', () => {
     expect(get(0, 'contrastHu')).toBeGreaterThan(800);
     expect(get(0, 'lungFraction')).toBe(1);
     expect(get(2, 'lungFraction')).toBeLessThan(0.7);
+    // Positions come from the context, in the contract's order.
+    expect([get(0, 'heightInLungs'), get(0, 'lateralInLungs')]).toEqual([0.5, 0.5]);
+    expect(get(2, 'lateralInLungs')).toBeCloseTo(0.75, 6);
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lidcCase, lungDxCase, phantomCase } from '../../../src/evaluation/annotated-cases.js';
+import { insideBox, lidcCase, lungDxCase, phantomCase } from '../../../src/evaluation/annotated-cases.js';
 import { detectNodules } from '../../../src/inference/detect-nodules.js';
 import { segmentLungs } from '../../../src/inference/lung-segmentation.js';
 import { loadDetector } from '../../../src/inference/model-registry.js';
@@ -65,6 +65,15 @@ describe.skipIf(!sampleDir)('detection on real CT (held-out classifiers)', () =>
     expect(Math.abs(hit!.meanDiameterMm - reference.diameterMm)).toBeLessThanOrEqual(1.5);
     expect(hit!.type).toBe('solid');
     expect(detection.nodules.length - 1).toBeLessThanOrEqual(4);
+  });
+
+  it('finds the Lung_Dx-A0001 tumour at the operating point (a centre inside its annotated box)', async () => {
+    const item = await lungDxCase(path.join(sampleDir!, 'lung-pet-ct-dx/Lung_Dx-A0001_5mm_L'));
+    const detector = await loadDetector('nodus-detector-holdout-lung-dx');
+    const detection = await detectNodules(item.volume, detector);
+    const hits = detection.nodules.filter((n) => insideBox(item.boxLps!, n.centreLps, 0));
+    expect(hits.length).toBeGreaterThan(0);
+    expect(detection.nodules.length - hits.length).toBeLessThanOrEqual(4);
   });
 
   it('keeps the Lung_Dx tumour inside the lung mask', async () => {

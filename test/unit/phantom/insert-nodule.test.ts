@@ -370,9 +370,9 @@ describe('insertSyntheticNodule on a synthetic block', () => {
     expect(Math.abs(vesselCore() - -40)).toBeLessThan(20);
   });
 
-  it('rejects sizes outside 3-30 mm, a solid component not inside the nodule and a mask of another size', () => {
+  it('rejects sizes outside 3-80 mm, a solid component not inside the nodule and a mask of another size', () => {
     expect(() => insert({ type: 'solid', diameterMm: 2 })).toThrow(RangeError);
-    expect(() => insert({ type: 'solid', diameterMm: 31 })).toThrow(RangeError);
+    expect(() => insert({ type: 'solid', diameterMm: 81 })).toThrow(RangeError);
     expect(() => insert({ type: 'part-solid', diameterMm: 10, solidComponentMm: 10 })).toThrow(RangeError);
     expect(() =>
       insertSyntheticNodule(
