@@ -54,7 +54,7 @@ export const CohortDefinitionSchema = z
       })
       .strict()
       .optional(),
-    /** The detector that produced the AI findings, as `id@version`. */
+    /** The detector (e.g. `nodus-detector@1.1.0`) or model that produced the AI findings, as `id@version`. */
     models: nonEmpty(z.string().regex(/^[\w.-]+@[\w.+-]+$/, 'id@version')).optional(),
     /** Every condition must hold (each by some label of the study or its nodules). */
     labels: nonEmpty(LabelCondition).optional(),

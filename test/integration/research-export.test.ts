@@ -85,6 +85,7 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
   let projectId: string;
   let cohortId: string;
   let snapshotId: string;
+  let detectorKey: string;
 
   async function caller(role: UserRole, institution: string): Promise<Caller> {
     const user = await createUser(services.database.db, {
@@ -133,6 +134,8 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
     blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-blobs-'));
     exportDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-exports-'));
     blobs = new FilesystemBlobStore(blobDir);
+    const detector = await loadDetector(undefined);
+    detectorKey = `${detector.entry.id}@${detector.entry.version}`;
     worker = await createSeriesWorker({
       address: services.temporalAddress,
       namespace: 'default',
@@ -314,6 +317,7 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
       reviewStatus: ['signed-off'],
       labels: [{ vocabulary: 'malignancy', codes: ['malignant'] }],
       sliceThicknessMm: { max: 5 },
+      models: [detectorKey],
     };
     const preview = await ok(await post(callers.researcher, `${base}/preview`, { definition }));
     expect(preview).toMatchObject({ studies: 1, patients: 1, nodules: 1 });
@@ -324,6 +328,12 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
       }),
     );
     expect(none.studies).toBe(0);
+    const otherModel = await ok(
+      await post(callers.researcher, `${base}/preview`, {
+        definition: { ...definition, models: ['other-detector@9.9.9'] },
+      }),
+    );
+    expect(otherModel.studies).toBe(0);
 
     for (const [bad, message] of [
       [{ labels: [{ vocabulary: 'unknown' }] }, /no vocabulary "unknown"/],

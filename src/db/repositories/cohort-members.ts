@@ -109,7 +109,8 @@ async function membersQuery(db: Queryable, definition: CohortDefinition, scope: 
       SELECT 1 FROM inference_runs ir
       JOIN models mo ON mo.id = ir.model_id
       WHERE ir.volume_id = v.id AND ir.status = 'succeeded'
-        AND mo.model_id || '@' || mo.version IN ${list(definition.models)})`);
+        AND (ir.parameters->>'detector' IN ${list(definition.models)}
+             OR mo.model_id || '@' || mo.version IN ${list(definition.models)}))`);
   }
   for (const condition of await labelConditions(db, definition, scope.projectId)) conditions.push(condition);
   if (definition.scanner?.manufacturers) {

@@ -80,7 +80,10 @@ async function captureChunk(
         manufacturerModelName: series.manufacturerModelName,
         convolutionKernel: series.convolutionKernel,
         sliceThicknessMm: series.sliceThicknessMm,
-        detector: sql<string | null>`(SELECT mo.model_id || '@' || mo.version FROM inference_runs ir
+        detector: sql<
+          string | null
+        >`(SELECT coalesce(ir.parameters->>'detector', mo.model_id || '@' || mo.version)
+          FROM inference_runs ir
           JOIN models mo ON mo.id = ir.model_id
           WHERE ir.volume_id = ${volumes.id} AND ir.status = 'succeeded'
           ORDER BY ir.finished_at DESC NULLS LAST LIMIT 1)`,
