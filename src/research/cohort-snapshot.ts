@@ -97,6 +97,19 @@ export async function freezeSnapshot(
     studies: data.studies.length,
     nodules: data.studies.reduce((sum, s) => sum + s.nodules.length, 0),
     deidentification: DEIDENTIFICATION,
+    members: data.studies.map((study) => ({
+      subject: study.subject,
+      study: study.studyUid,
+      series: study.seriesUid,
+      detector: study.detector,
+      nodules: study.nodules.length,
+      labels: study.labels.map((l) => ({
+        vocabulary: l.vocabulary,
+        nodule: l.nodule,
+        value: l.value,
+        source: l.source,
+      })),
+    })),
     files: entries,
   };
   const dataBlobKey = `snapshots/${snapshotId}/data.json`;

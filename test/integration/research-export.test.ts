@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { eq, sql } from 'drizzle-orm';
 import tar from 'tar-stream';
@@ -365,6 +366,19 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
       return s.status === 'frozen' ? s : undefined;
     });
     expect(snapshot).toMatchObject({ studyCount: 1, noduleCount: expect.any(Number) });
+    const frozenManifest = await ok(
+      await callers.researcher.request(`/api/snapshots/${snapshotId}/manifest`),
+    );
+    expect(frozenManifest.members).toHaveLength(1);
+    expect(frozenManifest.members[0]).toMatchObject({
+      subject: expect.stringMatching(/^NODUS-/),
+      detector: detectorKey,
+    });
+    expect(frozenManifest.members[0].labels).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ vocabulary: 'malignancy', value: 'malignant', source: 'reader' }),
+      ]),
+    );
 
     // Frozen means frozen: the database refuses changes.
     await expect(
@@ -442,8 +456,9 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
         values = stringsOf([parsed.meta, parsed.dict]);
         // The accession number is emptied: no element may hold it as its value.
         expect(values, name).not.toContain(IDENTITY.accessionNumber);
-      } else if (name.endsWith('.gz')) {
-        continue; // NIfTI: a binary header with a fixed description and the voxels
+      } else if (name.endsWith('.nii.gz')) {
+        // NIfTI: only its 352-byte header holds text (description, intent name); the rest is voxels.
+        values = [Buffer.from(gunzipSync(bytes).subarray(0, 352)).toString('latin1')];
       } else {
         values = [new TextDecoder().decode(bytes)];
         expect(values[0], name).not.toMatch(new RegExp(`(^|[,"\\s])${IDENTITY.accessionNumber}([,"\\s]|$)`));

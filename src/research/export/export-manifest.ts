@@ -26,7 +26,18 @@ export interface ExportManifest {
   nodules: number;
   /** The de-identification applied to DICOM files and tables. */
   deidentification: string;
+  /** Every member study (pseudonyms), the detector of its AI findings and its labels' values. */
+  members: ManifestMember[];
   files: ManifestEntry[];
+}
+
+export interface ManifestMember {
+  subject: string;
+  study: string;
+  series: string;
+  detector: string | null;
+  nodules: number;
+  labels: { vocabulary: string; nodule: number | null; value: string | number; source: string }[];
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
