@@ -132,7 +132,9 @@ export function insertSyntheticNodule(
   const { type } = nodule;
   const shape = nodule.shape ?? 'round';
   if (!(nodule.diameterMm >= 3 && nodule.diameterMm <= MAX_INSERTED_DIAMETER_MM)) {
-    throw new RangeError(`nodule diameter must be 3-${MAX_INSERTED_DIAMETER_MM} mm, got ${nodule.diameterMm}`);
+    throw new RangeError(
+      `nodule diameter must be 3-${MAX_INSERTED_DIAMETER_MM} mm, got ${nodule.diameterMm}`,
+    );
   }
   const coreDiameter = type === 'part-solid' ? (nodule.solidComponentMm ?? nodule.diameterMm / 2) : 0;
   if (type === 'part-solid' && !(coreDiameter > 0 && coreDiameter < nodule.diameterMm)) {
