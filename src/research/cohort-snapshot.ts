@@ -12,7 +12,7 @@ import {
 } from '../db/schema/index.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { snapshotFiles } from './export/export-files.js';
+import { GZIP_LEVEL, snapshotFiles } from './export/export-files.js';
 import {
   EXPORT_MANIFEST_FORMAT,
   encodeManifest,
@@ -97,6 +97,7 @@ export async function freezeSnapshot(
     studies: data.studies.length,
     nodules: data.studies.reduce((sum, s) => sum + s.nodules.length, 0),
     deidentification: DEIDENTIFICATION,
+    compression: { format: 'gzip', level: GZIP_LEVEL, zlib: process.versions.zlib },
     members: data.studies.map((study) => ({
       subject: study.subject,
       study: study.studyUid,

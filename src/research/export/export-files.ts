@@ -13,7 +13,10 @@ import { luna16Annotations } from './luna16-annotations.js';
 import { monaiDatalist } from './monai-datalist.js';
 import { snapshotTables, studyFolder } from './snapshot-tables.js';
 
-const gzipAsync = promisify(gzip);
+/** gzip level of the NIfTI files (zlib's default): part of what the manifest's hashes depend on. */
+export const GZIP_LEVEL = 6;
+const gzipLevel = promisify(gzip);
+const gzipAsync = (bytes: Uint8Array) => gzipLevel(bytes, { level: GZIP_LEVEL });
 
 /** One file of an export: its path under the export root and how to make its bytes (on demand). */
 export interface ExportFile {

@@ -50,6 +50,8 @@ export async function writeExportFolder(
     progress.bytesWritten += bytes.byteLength;
     await onProgress?.({ ...progress });
   }
+  // Every file is on disk before the manifest that says the export is complete.
+  await syncFolder(outDir);
   await writeAtomically(path.join(outDir, MANIFEST_PATH), encodeManifest(manifest));
   return progress;
 }
@@ -62,9 +64,28 @@ async function alreadyWritten(file: string, entry: ManifestEntry): Promise<boole
   return hash.digest('hex') === entry.sha256;
 }
 
+/** Writes and fsyncs a temporary file, then renames it: a crash leaves the old name absent or complete. */
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const partial = path.join(path.dirname(file), `.${path.basename(file)}.partial`);
-  await fs.writeFile(partial, bytes);
+  const handle = await fs.open(partial, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await fs.rename(partial, file);
+}
+
+/** fsyncs every folder under `root` (and `root`), so the renames into them are durable. */
+async function syncFolder(root: string): Promise<void> {
+  const entries = await fs.readdir(root, { withFileTypes: true });
+  for (const entry of entries) if (entry.isDirectory()) await syncFolder(path.join(root, entry.name));
+  const handle = await fs.open(root, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -26,6 +26,11 @@ export interface ExportManifest {
   nodules: number;
   /** The de-identification applied to DICOM files and tables. */
   deidentification: string;
+  /**
+   * How the .gz files were compressed (node's zlib, default level 6): their hashes hold for this zlib; a later
+   * zlib that compresses differently makes the export fail its check rather than differ silently.
+   */
+  compression: { format: 'gzip'; level: number; zlib: string };
   /** Every member study (pseudonyms), the detector of its AI findings and its labels' values. */
   members: ManifestMember[];
   files: ManifestEntry[];
