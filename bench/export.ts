@@ -410,7 +410,7 @@ async function runBench(studyCount: number) {
         `load average ${load.join(' ')} at start, ${endLoad.join(' ')} at end; seeding took ${seedS.toFixed(0)} s`,
     );
     console.log(
-      'input from the page cache (read once untimed before each step), outputs not fsynced; MB = 10^6 bytes; ' +
+      'input from the page cache (read once untimed before each step), reference outputs not fsynced (nodus export fsyncs each file); MB = 10^6 bytes; ' +
         'MB/s = uncompressed input MB / wall s',
     );
     console.log(
