@@ -296,6 +296,26 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
       201,
     );
 
+    const listed = await ok(await callers.radiologist.request(`${base}/labels?studyId=${studyId}`));
+    expect(listed.map((l: Json) => [l.vocabulary, l.code ?? l.number, l.source])).toEqual([
+      ['malignancy', 'malignant', 'reader'],
+      ['reader-category', '4B', 'reader'],
+      ['reader-category', '4A', 'reader'],
+      ['diameter', accepted.meanDiameterMm, 'reader'],
+      ['diameter', accepted.meanDiameterMm + 1.5, 'reader'],
+      ['malignancy', 'benign', 'model'],
+    ]);
+    expect(listed.at(-1)).toMatchObject({
+      model: 'nodus-malignancy@0.1.0',
+      userId: null,
+      evidence: 'imaging',
+    });
+    expect((await ok(await callers.researcher.request(`${base}/labels`))).length).toBe(6);
+    expect((await callers.programme.request(`${base}/labels`)).status).toBe(403);
+    const elsewhere = await caller('researcher', 'ANOTHER-HOSPITAL');
+    expect(await ok(await elsewhere.request(`${base}/labels`))).toEqual([]);
+    expect((await elsewhere.request(`${base}/labels?studyId=${studyId}`)).status).toBe(403);
+
     const refused = await label(callers.researcher, {
       vocabulary: 'malignancy',
       noduleId: accepted.noduleId,

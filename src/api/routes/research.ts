@@ -11,6 +11,7 @@ import {
   createProject,
   createSnapshotRow,
   createVocabulary,
+  listLabels,
   listProjects,
   listVocabularies,
   projectById,
@@ -144,6 +145,17 @@ const routes = {
     security,
     request: { params: z.object({ projectId: id('projectId') }), ...body(LabelInput) },
     responses: { 201: json(Loose, 'The label'), ...errors },
+  }),
+  listLabels: createRoute({
+    method: 'get',
+    path: '/api/projects/{projectId}/labels',
+    summary: "A project's labels with their provenance, oldest first (of one study with ?studyId=)",
+    security,
+    request: {
+      params: z.object({ projectId: id('projectId') }),
+      query: z.object({ studyId: z.guid().optional() }),
+    },
+    responses: { 200: json(z.array(Loose), 'Labels'), ...errors },
   }),
   previewCohort: createRoute({
     method: 'post',
@@ -293,6 +305,16 @@ export function researchRoutes(deps: ResearchRouteDeps) {
       details: { projectId, labelId: label.id, vocabulary: input.vocabulary },
     });
     return c.json(label, 201);
+  });
+  app.openapi(routes.listLabels, async (c) => {
+    const principal = principalOf(c);
+    requireRole(principal, LABELLING_ROLES, 'read labels');
+    const { projectId } = c.req.valid('param');
+    const { studyId } = c.req.valid('query');
+    await projectById(deps.db, projectId);
+    if (studyId) await authorizeStudy(deps.db, principal, studyId, 'read labels');
+    const institutionIds = principal.role === 'admin' ? undefined : principal.institutionIds;
+    return c.json(await listLabels(deps.db, projectId, { studyId, institutionIds }), 200);
   });
   app.openapi(routes.previewCohort, async (c) => {
     const principal = principalOf(c);

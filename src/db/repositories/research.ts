@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { CohortDefinition } from '../../research/cohort-definition.js';
 import { DomainError } from '../../shared/errors.js';
 import type { LabelEvidence, LabelSource, LabelTarget, VocabularyKind } from '../../shared/research.js';
@@ -10,6 +10,7 @@ import {
   labels,
   researchProjects,
   reviewedNodules,
+  studyReviews,
   type VocabularyCode,
 } from '../schema/index.js';
 
@@ -162,6 +163,48 @@ export async function addLabel(db: Database, projectId: string, userId: string, 
     })
     .returning();
   return row!;
+}
+
+/**
+ * A project's labels, oldest first: of one study when `studyId` is given, and only on studies of
+ * `institutionIds` when those are given (undefined: all, for admins).
+ */
+export async function listLabels(
+  db: Database,
+  projectId: string,
+  filter: { studyId?: string | undefined; institutionIds?: readonly string[] | undefined },
+) {
+  return db
+    .select({
+      id: labels.id,
+      vocabulary: labelVocabularies.name,
+      studyId: labels.studyId,
+      noduleId: labels.noduleId,
+      code: labels.valueCode,
+      number: labels.valueNumber,
+      unit: labelVocabularies.unit,
+      source: labels.source,
+      model: labels.sourceModel,
+      userId: labels.sourceUserId,
+      evidence: labels.evidence,
+      note: labels.note,
+      createdAt: labels.createdAt,
+    })
+    .from(labels)
+    .innerJoin(labelVocabularies, eq(labelVocabularies.id, labels.vocabularyId))
+    .innerJoin(studyReviews, eq(studyReviews.studyId, labels.studyId))
+    .where(
+      and(
+        eq(labelVocabularies.projectId, projectId),
+        filter.studyId === undefined ? undefined : eq(labels.studyId, filter.studyId),
+        filter.institutionIds === undefined
+          ? undefined
+          : filter.institutionIds.length === 0
+            ? sql`false`
+            : inArray(studyReviews.institutionId, [...filter.institutionIds]),
+      ),
+    )
+    .orderBy(asc(labels.id));
 }
 
 export async function saveCohort(
