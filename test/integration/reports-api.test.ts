@@ -1,6 +1,5 @@
 import type { DicomPeer } from '../../src/shared/dicom-peer.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,6 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
-import { createUser, issueToken } from '../../src/db/repositories/users.js';
 import { auditEvents, series } from '../../src/db/schema/index.js';
 import { findFreePort, waitForPort } from '../../src/embedded/free-port.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
@@ -19,7 +17,7 @@ import { seriesWorkflows } from '../../src/temporal/series-workflows.js';
 import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/worker.js';
 import { decodeNifti1Volume } from '../../src/volume/nifti.js';
 import type { CtVolume } from '../../src/volume/volume.js';
-import { authorized } from '../fixtures/authorized.js';
+import { callerWithRole, type authorized } from '../fixtures/authorized.js';
 import { dciodvfy } from '../fixtures/dciodvfy.js';
 import { DCMTK_ENV, dcmtk } from '../fixtures/dcmtk.js';
 import { items, readNaturalized } from '../fixtures/nodule-outputs.js';
@@ -64,16 +62,8 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
   let volumeKey: string;
   let maskedNodules: { noduleId: string; maskBlobKey: string; boundingBoxIjk: number[] }[] = [];
 
-  async function caller(role: UserRole, institution: string): Promise<Caller> {
-    const user = await createUser(services.database.db, {
-      email: `${role}-${randomUUID()}@example.org`,
-      displayName: `Reader^${role}`,
-      role,
-      institutionCodes: [institution],
-    });
-    const { token } = await issueToken(services.database.db, user.id, { label: 'test' });
-    return authorized(api, token);
-  }
+  const caller = (role: UserRole, institution: string) =>
+    callerWithRole(services.database.db, api, role, institution);
 
   const act = async (body: Record<string, unknown>) => {
     const detail = (await (await callers.radiologist.request(`/api/studies/${studyId}`)).json()) as Json;

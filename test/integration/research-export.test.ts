@@ -10,7 +10,6 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
-import { createUser, issueToken } from '../../src/db/repositories/users.js';
 import { exportCommand } from '../../src/main/export-command.js';
 import { series } from '../../src/db/schema/index.js';
 import { writeCtSeries } from '../../src/dicom/write-ct-series.js';
@@ -23,7 +22,7 @@ import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js'
 import { researchWorkflows } from '../../src/temporal/research-workflows.js';
 import { seriesWorkflows } from '../../src/temporal/series-workflows.js';
 import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/worker.js';
-import { authorized } from '../fixtures/authorized.js';
+import { callerWithRole, type authorized } from '../fixtures/authorized.js';
 import { dciodvfy } from '../fixtures/dciodvfy.js';
 import { connectTestServices, testLogger, uniqueTaskQueue } from './services.js';
 
@@ -88,16 +87,8 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
   let snapshotId: string;
   let detectorKey: string;
 
-  async function caller(role: UserRole, institution: string): Promise<Caller> {
-    const user = await createUser(services.database.db, {
-      email: `${role}-${randomUUID()}@example.org`,
-      displayName: `Reader^${role}`,
-      role,
-      institutionCodes: [institution],
-    });
-    const { token } = await issueToken(services.database.db, user.id, { label: 'test' });
-    return authorized(api, token);
-  }
+  const caller = (role: UserRole, institution: string) =>
+    callerWithRole(services.database.db, api, role, institution);
   const post = (who: Caller, url: string, body: unknown) =>
     who.request(url, {
       method: 'POST',

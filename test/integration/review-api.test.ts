@@ -3,10 +3,9 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { assessSeriesForReview } from '../../src/db/repositories/study-reviews.js';
-import { createUser, issueToken } from '../../src/db/repositories/users.js';
 import { auditEvents, reviewActions, series, studyReviews } from '../../src/db/schema/index.js';
 import type { UserRole } from '../../src/shared/roles.js';
-import { authorized } from '../fixtures/authorized.js';
+import { callerWithRole, type authorized } from '../fixtures/authorized.js';
 import { seedScreenedStudy } from '../fixtures/screened-study.js';
 import { connectTestServices, testLogger } from './services.js';
 
@@ -26,16 +25,14 @@ describe('review API on real PostgreSQL: worklist, study detail, review actions,
     ReturnType<typeof authorized> & { userId: string }
   >;
 
-  async function caller(role: UserRole, institution: string) {
-    const user = await createUser(services.database.db, {
-      email: `${role}-${institution}@example.org`.toLowerCase(),
-      displayName: role,
+  const caller = (role: UserRole, institution: string) =>
+    callerWithRole(
+      services.database.db,
+      api,
       role,
-      institutionCodes: [institution],
-    });
-    const { token } = await issueToken(services.database.db, user.id, { label: 'test' });
-    return { ...authorized(api, token), userId: user.id };
-  }
+      institution,
+      `${role}-${institution}@example.org`.toLowerCase(),
+    );
 
   const post = (who: ReturnType<typeof authorized>, studyId: string, body: unknown) =>
     who.request(`/api/studies/${studyId}/review-actions`, {
