@@ -17,7 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { createSnapshotRow } from '../src/db/repositories/research.js';
+import { createSnapshotRow } from '../src/db/repositories/cohort-snapshots.js';
 import { sampleDataDir } from '../src/main/demo.js';
 import {
   freezeSnapshot,

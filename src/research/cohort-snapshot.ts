@@ -1,15 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { cohortMembers } from '../db/repositories/cohort-members.js';
+import { recordFrozenSnapshot, snapshotToFreeze } from '../db/repositories/cohort-snapshots.js';
+import { snapshotById } from '../db/repositories/cohort-snapshots.js';
 import { captureSnapshotStudies } from '../db/repositories/snapshot-capture.js';
-import {
-  cohortSnapshotMembers,
-  cohortSnapshots,
-  cohorts,
-  researchProjects,
-  userInstitutions,
-  users,
-} from '../db/schema/index.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { GZIP_LEVEL, snapshotFiles } from './export/export-files.js';
@@ -51,23 +44,7 @@ export async function freezeSnapshot(
   onProgress?: (stage: 'members' | 'files', done: number, total: number) => void | Promise<void>,
 ): Promise<ExportManifest> {
   const project = requireKey(deps);
-  const [row] = await deps.db
-    .select({
-      snapshot: cohortSnapshots,
-      cohortName: cohorts.name,
-      projectId: researchProjects.id,
-      projectName: researchProjects.name,
-      creatorRole: users.role,
-      creatorInstitutions: sql<
-        string[]
-      >`coalesce((SELECT array_agg(${userInstitutions.institutionId}) FROM ${userInstitutions} WHERE ${userInstitutions.userId} = ${users.id}), '{}')`,
-    })
-    .from(cohortSnapshots)
-    .innerJoin(cohorts, eq(cohorts.id, cohortSnapshots.cohortId))
-    .innerJoin(researchProjects, eq(researchProjects.id, cohorts.projectId))
-    .innerJoin(users, eq(users.id, cohortSnapshots.createdBy))
-    .where(eq(cohortSnapshots.id, snapshotId));
-  if (!row) throw new DomainError('NOT_FOUND', `no cohort snapshot ${snapshotId}`);
+  const row = await snapshotToFreeze(deps.db, snapshotId);
   if (row.snapshot.status === 'frozen') return (await loadFrozenSnapshot(deps, snapshotId)).manifest;
 
   const deid = { name: row.projectName, key: project };
@@ -118,35 +95,17 @@ export async function freezeSnapshot(
   const manifestBytes = encodeManifest(manifest);
   await deps.blobs.put(dataBlobKey, new TextEncoder().encode(JSON.stringify(data)));
   await deps.blobs.put(manifestBlobKey, manifestBytes);
-  await deps.db.transaction(async (tx) => {
-    await tx.delete(cohortSnapshotMembers).where(eq(cohortSnapshotMembers.snapshotId, snapshotId));
-    if (members.length > 0) {
-      await tx.insert(cohortSnapshotMembers).values(members.map((m) => ({ snapshotId, ...m })));
-    }
-    await tx
-      .update(cohortSnapshots)
-      .set({
-        status: 'frozen',
-        dataBlobKey,
-        manifestBlobKey,
-        manifestSha256: sha256Hex(manifestBytes),
-        studyCount: manifest.studies,
-        noduleCount: manifest.nodules,
-        fileCount: entries.length,
-        totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
-        frozenAt: new Date(data.frozenAt),
-      })
-      .where(eq(cohortSnapshots.id, snapshotId));
+  await recordFrozenSnapshot(deps.db, snapshotId, members, {
+    dataBlobKey,
+    manifestBlobKey,
+    manifestSha256: sha256Hex(manifestBytes),
+    studyCount: manifest.studies,
+    noduleCount: manifest.nodules,
+    fileCount: entries.length,
+    totalBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
+    frozenAt: new Date(data.frozenAt),
   });
   return manifest;
-}
-
-/** Marks a snapshot that could not be frozen as failed, with the reason (a frozen one stays frozen). */
-export async function markSnapshotFailed(db: Database, snapshotId: string, reason: string): Promise<void> {
-  await db
-    .update(cohortSnapshots)
-    .set({ status: 'failed', error: reason.slice(0, 2000) })
-    .where(sql`${cohortSnapshots.id} = ${snapshotId} AND ${cohortSnapshots.status} = 'freezing'`);
 }
 
 /** The frozen data and manifest; NOT_FOUND for an unknown snapshot, CONFLICT for one not frozen. */
@@ -154,8 +113,7 @@ export async function loadFrozenSnapshot(
   deps: Pick<SnapshotDeps, 'db' | 'blobs'>,
   snapshotId: string,
 ): Promise<FrozenSnapshot> {
-  const [row] = await deps.db.select().from(cohortSnapshots).where(eq(cohortSnapshots.id, snapshotId));
-  if (!row) throw new DomainError('NOT_FOUND', `no cohort snapshot ${snapshotId}`);
+  const { snapshot: row } = await snapshotById(deps.db, snapshotId);
   if (row.status !== 'frozen' || !row.dataBlobKey || !row.manifestBlobKey) {
     throw new DomainError(
       'CONFLICT',

@@ -5,18 +5,17 @@ import { requireRole } from '../../access/policy.js';
 import type { Principal } from '../../access/principal.js';
 import type { Database } from '../../db/client.js';
 import { previewCohort } from '../../db/repositories/cohort-members.js';
+import { createSnapshotRow, snapshotById } from '../../db/repositories/cohort-snapshots.js';
 import {
   addLabel,
   cohortById,
   createProject,
-  createSnapshotRow,
   createVocabulary,
   listLabels,
   listProjects,
   listVocabularies,
   projectById,
   saveCohort,
-  snapshotById,
 } from '../../db/repositories/research.js';
 import { CohortDefinitionSchema } from '../../research/cohort-definition.js';
 import { frozenSnapshotFiles, loadFrozenSnapshot } from '../../research/cohort-snapshot.js';

@@ -4,7 +4,6 @@ import { DomainError } from '../../shared/errors.js';
 import type { LabelEvidence, LabelSource, LabelTarget, VocabularyKind } from '../../shared/research.js';
 import type { Database } from '../client.js';
 import {
-  cohortSnapshots,
   cohorts,
   labelVocabularies,
   labels,
@@ -225,25 +224,5 @@ export async function saveCohort(
 export async function cohortById(db: Database, cohortId: string) {
   const [row] = await db.select().from(cohorts).where(eq(cohorts.id, cohortId));
   if (!row) throw new DomainError('NOT_FOUND', `no cohort ${cohortId}`);
-  return row;
-}
-
-/** A new snapshot row (status freezing) carrying a copy of the cohort's definition. */
-export async function createSnapshotRow(db: Database, cohortId: string, userId: string) {
-  const cohort = await cohortById(db, cohortId);
-  const [row] = await db
-    .insert(cohortSnapshots)
-    .values({ cohortId, definition: cohort.definition, createdBy: userId })
-    .returning();
-  return row!;
-}
-
-export async function snapshotById(db: Database, snapshotId: string) {
-  const [row] = await db
-    .select({ snapshot: cohortSnapshots, projectId: cohorts.projectId })
-    .from(cohortSnapshots)
-    .innerJoin(cohorts, eq(cohorts.id, cohortSnapshots.cohortId))
-    .where(eq(cohortSnapshots.id, snapshotId));
-  if (!row) throw new DomainError('NOT_FOUND', `no cohort snapshot ${snapshotId}`);
   return row;
 }

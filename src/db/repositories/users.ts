@@ -133,6 +133,11 @@ export async function revokeToken(db: Database, tokenId: string): Promise<boolea
 }
 
 /** The principal behind a token, or undefined when the token is unknown, revoked, expired or its user disabled. */
+/** The ids of the institutions a user (the row of `users` in the query) sees, as a uuid[] column. */
+export const userInstitutionIds = sql<
+  string[]
+>`coalesce((select array_agg(${userInstitutions.institutionId}) from ${userInstitutions} where ${userInstitutions.userId} = ${users.id}), '{}')`;
+
 export async function principalForToken(db: Database, token: string): Promise<Principal | undefined> {
   const [row] = await db
     .select({
@@ -140,9 +145,7 @@ export async function principalForToken(db: Database, token: string): Promise<Pr
       userId: users.id,
       email: users.email,
       role: users.role,
-      institutionIds: sql<
-        string[]
-      >`coalesce((select array_agg(${userInstitutions.institutionId}) from ${userInstitutions} where ${userInstitutions.userId} = ${users.id}), '{}')`,
+      institutionIds: userInstitutionIds,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))

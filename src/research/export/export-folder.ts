@@ -4,8 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportFile } from './export-files.js';
 import { encodeManifest, MANIFEST_PATH, type ExportManifest, type ManifestEntry } from './export-manifest.js';
-import { inOrder } from './in-order.js';
-import { alignedWithManifest, verifyAgainstEntry } from './verified-files.js';
+import { alignedWithManifest, madeAndVerified } from './verified-files.js';
 
 export interface FolderExportProgress {
   filesDone: number;
@@ -43,8 +42,7 @@ export async function writeExportFolder(
       missing.push(file);
     }
   }
-  for await (const { file, bytes } of inOrder(missing)) {
-    verifyAgainstEntry(manifest, file.entry, bytes);
+  for await (const { file, bytes } of madeAndVerified(missing, manifest)) {
     await writeAtomically(path.join(outDir, file.path), bytes);
     progress.filesDone += 1;
     progress.bytesWritten += bytes.byteLength;

@@ -2,8 +2,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { ExportFile } from './export-files.js';
 import { encodeManifest, MANIFEST_PATH, type ExportManifest } from './export-manifest.js';
-import { inOrder } from './in-order.js';
-import { alignedWithManifest, verifyAgainstEntry } from './verified-files.js';
+import { alignedWithManifest, madeAndVerified } from './verified-files.js';
 
 /**
  * A snapshot's export as an uncompressed tar stream (POSIX ustar; PAX headers for long paths): manifest.json
@@ -35,8 +34,7 @@ export function tarArchive(files: Iterable<ExportFile>, manifest: ExportManifest
     });
   void (async () => {
     await add(MANIFEST_PATH, encodeManifest(manifest));
-    for await (const { file, bytes } of inOrder(alignedWithManifest(files, manifest))) {
-      verifyAgainstEntry(manifest, file.entry, bytes);
+    for await (const { file, bytes } of madeAndVerified(alignedWithManifest(files, manifest), manifest)) {
       await add(file.path, bytes);
     }
     pack.finalize();

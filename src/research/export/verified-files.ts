@@ -1,5 +1,6 @@
 import { DomainError } from '../../shared/errors.js';
 import type { ExportFile } from './export-files.js';
+import { inOrder } from './in-order.js';
 import { sha256Hex, type ExportManifest, type ManifestEntry } from './export-manifest.js';
 
 /**
@@ -28,8 +29,22 @@ export function* alignedWithManifest(
   }
 }
 
+/**
+ * Makes the aligned files (see inOrder) and yields each after checking its bytes against its manifest entry:
+ * no file leaves unchecked.
+ */
+export async function* madeAndVerified<F extends ExportFile & { entry: ManifestEntry }>(
+  files: Iterable<F>,
+  manifest: ExportManifest,
+): AsyncGenerator<{ file: F; bytes: Uint8Array }> {
+  for await (const made of inOrder(files)) {
+    verifyAgainstEntry(manifest, made.file.entry, made.bytes);
+    yield made;
+  }
+}
+
 /** Throws unless the bytes are the manifest entry's. */
-export function verifyAgainstEntry(manifest: ExportManifest, entry: ManifestEntry, bytes: Uint8Array): void {
+function verifyAgainstEntry(manifest: ExportManifest, entry: ManifestEntry, bytes: Uint8Array): void {
   const sha256 = sha256Hex(bytes);
   if (bytes.byteLength !== entry.bytes || sha256 !== entry.sha256) {
     throw mismatch(

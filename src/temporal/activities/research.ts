@@ -1,12 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { Database } from '../../db/client.js';
 import { writeExportFolder } from '../../research/export/export-folder.js';
-import {
-  freezeSnapshot,
-  frozenSnapshotFiles,
-  loadFrozenSnapshot,
-  markSnapshotFailed,
-} from '../../research/cohort-snapshot.js';
+import { markSnapshotFailed } from '../../db/repositories/cohort-snapshots.js';
+import { freezeSnapshot, frozenSnapshotFiles, loadFrozenSnapshot } from '../../research/cohort-snapshot.js';
 import type { ExportProgress, ExportSnapshotInput } from '../../shared/research-workflows.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 
