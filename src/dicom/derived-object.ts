@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import dcmjs from 'dcmjs';
+import type { NoduleType } from '../phantom/nodule-type.js';
+import type { LungRadsCategory } from '../shared/lung-rads-category.js';
 import type { SourceSeriesReferences } from './source-series-references.js';
 
 /** A coded concept as DICOM writes it in a code sequence item (PS3.3 §8.8). */
@@ -16,14 +18,17 @@ const code = (CodeValue: string, CodingSchemeDesignator: string, CodeMeaning: st
 });
 
 /**
- * Private coding scheme of nodus, for concepts with no verified standard code (PS3.16 §8: designators
- * starting "99" are private). Declared in CodingSchemeIdentificationSequence of every object that uses it.
+ * Private coding scheme of nodus, for concepts with no standard code (PS3.16 §8: designators starting "99"
+ * are private). Declared in CodingSchemeIdentificationSequence of every object that uses one of its codes.
  */
 export const NODUS_SCHEME = '99NODUS';
 
 /**
- * Codes used by the nodule SEG and SR. Values checked against the DICOM PS3.16 tables as pydicom's
- * concept dictionary and DCMTK's dcmsr/codes headers list them; UCUM units as CID 7181 lists them.
+ * Codes used by the nodule SEG and SR. DCM and SCT values checked against the DICOM PS3.16 tables as pydicom's
+ * concept dictionary and DCMTK's dcmsr/codes headers list them; UCUM units as CID 7181 lists them. PS3.16 has
+ * no context group for Lung-RADS categories or nodule solidity (it codes PI-RADS with RadLex, CID 6325 ff.);
+ * those are RadLex codes (designator RADLEX, PS3.16 Table 8-1), with the RIDs that the ACR/RSNA Open Imaging
+ * Data Model pulmonary nodule definitions and Philips' FHIR lung nodule profiles use.
  */
 export const CODES = {
   // SEG segment description (CID 7150, CID 7151, CID 4).
@@ -71,19 +76,49 @@ export const CODES = {
   mean: code('373098007', 'SCT', 'Mean'),
   /** CAD certainty of a finding (CID 6048); nodus reports the detector's score in [0, 1]. */
   certaintyOfFinding: code('111012', 'DCM', 'Certainty of Finding'),
+  // TID 1500 row 9: the container of document-level qualitative evaluations.
+  qualitativeEvaluations: code('C0034375', 'UMLS', 'Qualitative Evaluations'),
+  /** RadLex RID50134, the concept whose values are the Lung-RADS categories (LUNG_RADS_CATEGORY_CODES). */
+  lungRadsAssessment: code('RID50134', 'RADLEX', 'Lung-RADS assessment'),
+  /** RadLex RID46010; its values are the solidity descriptors of NODULE_TYPE_CODES. */
+  solidnessDescriptor: code('RID46010', 'RADLEX', 'Solidness descriptor'),
+  // TID 1002 Observer Context and TID 1003 Person Observer Identifying Attributes.
+  person: code('121006', 'DCM', 'Person'),
+  personObserverName: code('121008', 'DCM', 'Person Observer Name'),
   // Units (UCUM, CID 7181).
   millimeter: code('mm', 'UCUM', 'millimeter'),
   cubicMillimeter: code('mm3', 'UCUM', 'cubic millimeter'),
   hounsfieldUnit: code("[hnsf'U]", 'UCUM', 'Hounsfield unit'),
   noUnits: code('1', 'UCUM', 'no units'),
-  // No standard code for the Lung-RADS attenuation classes was found (CID 6102/6104 have "Ground glass
-  // opacity" as a finding, not a nodule type), so they are private: see NODUS_SCHEME.
-  noduleType: code('NODULE_TYPE', NODUS_SCHEME, 'Nodule attenuation type'),
-  solid: code('SOLID', NODUS_SCHEME, 'Solid'),
-  partSolid: code('PART_SOLID', NODUS_SCHEME, 'Part-solid'),
-  groundGlass: code('GROUND_GLASS', NODUS_SCHEME, 'Ground-glass'),
+  /**
+   * Private: no standard code names the mean diameter of a part-solid nodule's solid component. RadLex
+   * RID50154 "solid component of part-solid pulmonary nodule" names the component, not a measurement of it.
+   */
   solidComponentDiameter: code('SOLID_COMPONENT', NODUS_SCHEME, 'Solid component mean diameter'),
 } as const;
+
+/**
+ * The Lung-RADS attenuation classes as RadLex solidity descriptors (values of RID46010): solid RID5741,
+ * part-solid RID46011 "partially solid", ground-glass RID46016 "non-solid" (Lung-RADS v2022 calls
+ * ground-glass nodules non-solid). DICOM's "Ground glass opacity" (DCM 112120, CID 6102/6104) is a finding,
+ * not a nodule's type.
+ */
+export const NODULE_TYPE_CODES: Record<NoduleType, Code> = {
+  solid: code('RID5741', 'RADLEX', 'Solid'),
+  'part-solid': code('RID46011', 'RADLEX', 'Partially solid'),
+  'ground-glass': code('RID46016', 'RADLEX', 'Non-solid'),
+};
+
+/** The Lung-RADS categories as RadLex codes (values of RID50134 "Lung-RADS assessment"): RID50135-RID50141. */
+export const LUNG_RADS_CATEGORY_CODES: Record<LungRadsCategory, Code> = {
+  '0': code('RID50135', 'RADLEX', 'Lung-RADS 0'),
+  '1': code('RID50136', 'RADLEX', 'Lung-RADS 1'),
+  '2': code('RID50137', 'RADLEX', 'Lung-RADS 2'),
+  '3': code('RID50138', 'RADLEX', 'Lung-RADS 3'),
+  '4A': code('RID50139', 'RADLEX', 'Lung-RADS 4A'),
+  '4B': code('RID50140', 'RADLEX', 'Lung-RADS 4B'),
+  '4X': code('RID50141', 'RADLEX', 'Lung-RADS 4X'),
+};
 
 /** CodingSchemeIdentificationSequence item declaring NODUS_SCHEME. */
 export const NODUS_SCHEME_IDENTIFICATION = {

@@ -1,8 +1,10 @@
 import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
-import type { NoduleType } from '../phantom/nodule-type.js';
+import { DomainError } from '../shared/errors.js';
+import type { LungRadsCategory } from '../shared/lung-rads-category.js';
 import {
   CODES,
-  NODUS_SCHEME,
+  LUNG_RADS_CATEGORY_CODES,
+  NODULE_TYPE_CODES,
   NODUS_SCHEME_IDENTIFICATION,
   dicomDateTime,
   sourceContextAttributes,
@@ -11,6 +13,7 @@ import {
   type Code,
 } from './derived-object.js';
 import { SEGMENTATION_STORAGE, noduleLabel } from './nodule-seg.js';
+import { toPersonName } from './person-name.js';
 import type { SourceSeriesReferences } from './source-series-references.js';
 import { newUid } from './uid.js';
 
@@ -31,32 +34,21 @@ export type ReportedMeasurements = Pick<
 
 /** The radiologist who verified (signed off) the report: VERIFIED, with a person observer. */
 export interface ReportVerification {
-  /** Person name as DICOM PN (family^given, or a display name). */
+  /**
+   * The person's name: a DICOM PN (`Family^Given`), a display name ("Jane Doe", "Doe, Jane") or, for a user
+   * with no better name, an e-mail address; written as PN by toPersonName, never with an `@`.
+   *
+   * The e-mail itself is not written (TID 1003 would take it as Person Observer's Login Name, a TEXT item):
+   * de-identification keeps SR TEXT values, so it would reach research exports.
+   */
   observerName: string;
   /** Verifying organization (the institution). */
   organization: string;
   verifiedAt: Date;
 }
 
-/** Private codes of the Lung-RADS assessment (no standard code for its categories was found). */
-const LUNG_RADS_CODES = {
-  qualitativeEvaluations: {
-    CodeValue: 'C0034375',
-    CodingSchemeDesignator: 'UMLS',
-    CodeMeaning: 'Qualitative Evaluations',
-  },
-  category: {
-    CodeValue: 'LUNG_RADS',
-    CodingSchemeDesignator: NODUS_SCHEME,
-    CodeMeaning: 'Lung-RADS category',
-  },
-  personObserverName: {
-    CodeValue: '121008',
-    CodingSchemeDesignator: 'DCM',
-    CodeMeaning: 'Person Observer Name',
-  },
-  person: { CodeValue: '121006', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Person' },
-} satisfies Record<string, Code>;
+/** Most characters of an LO value (PS3.5 Table 6.2-1). */
+const MAX_LO_CHARS = 64;
 
 export interface NoduleReportOptions {
   algorithmName: string;
@@ -74,8 +66,8 @@ export interface NoduleReportOptions {
    * With `segmentCount`, only nodules[0..segmentCount-1] have a segment; the rest (reader-added, no mask) none.
    */
   segmentation?: { sopInstanceUid: string; seriesInstanceUid: string; segmentCount?: number };
-  /** The final Lung-RADS category (e.g. "4A"), as a private CODE under Qualitative Evaluations. */
-  lungRadsCategory?: string;
+  /** The final Lung-RADS category (e.g. "4A"), as a RadLex CODE under Qualitative Evaluations. */
+  lungRadsCategory?: LungRadsCategory;
   /** Who verified the report; UNVERIFIED unless set. */
   verification?: ReportVerification;
   /** Content date and time; now unless set. */
@@ -84,12 +76,6 @@ export interface NoduleReportOptions {
 
 type ContentItem = Record<string, unknown>;
 
-const NODULE_TYPE_CODES: Record<NoduleType, Code> = {
-  solid: CODES.solid,
-  'part-solid': CODES.partSolid,
-  'ground-glass': CODES.groundGlass,
-};
-
 /**
  * Writes the nodules as a Comprehensive 3D SR following TID 1500 (Measurement Report), explicit VR little
  * endian: language (en-US), device observer (the algorithm), procedure reported (CT of chest), an image
@@ -97,9 +83,10 @@ const NODULE_TYPE_CODES: Record<NoduleType, Code> = {
  * identifier "Nodule n" and UID, finding (Nodule), finding site (Lung), the SEG segment when
  * `options.segmentation` is given, source series, and as NUM: long axis, short axis and mean diameter (mm),
  * volume (mm3), mean attenuation (HU), solid component diameter (mm, private code) when known, the detector's
- * score (Certainty of Finding, no units) when known; the nodule type as a private CODE. With
- * `options.lungRadsCategory`, a Qualitative Evaluations container holds the category as a private CODE; with
- * `options.verification`, the document is VERIFIED (Verifying Observer) and names the person as an observer.
+ * score (Certainty of Finding, no units) when known; the nodule type as a RadLex solidity descriptor (CODE).
+ * With `options.lungRadsCategory`, a Qualitative Evaluations container holds the category as a RadLex CODE;
+ * with `options.verification`, the document is VERIFIED (Verifying Observer) and names the person as an
+ * observer (TID 1002/1003, PN). The private scheme is declared only when one of its codes is used.
  */
 export function writeNoduleStructuredReport(
   source: SourceSeriesReferences,
@@ -157,7 +144,7 @@ export function writeNoduleStructuredReport(
       content.push(measurement(CODES.solidComponentDiameter, nodule.solidComponentMm, CODES.millimeter));
     if (nodule.score !== undefined)
       content.push(measurement(CODES.certaintyOfFinding, nodule.score, CODES.noUnits));
-    content.push(codeItem('CONTAINS', CODES.noduleType, NODULE_TYPE_CODES[nodule.type]));
+    content.push(codeItem('CONTAINS', CODES.solidnessDescriptor, NODULE_TYPE_CODES[nodule.type]));
     return {
       ...item('CONTAINS', 'CONTAINER', CODES.measurementGroup),
       ContinuityOfContent: 'SEPARATE',
@@ -210,13 +197,11 @@ export function writeNoduleStructuredReport(
   }
 
   const verification = options.verification;
+  const observerName = verification && verifyingObserverName(verification);
   const personObserver: ContentItem[] = verification
     ? [
-        codeItem('HAS OBS CONTEXT', CODES.observerType, LUNG_RADS_CODES.person),
-        {
-          ...item('HAS OBS CONTEXT', 'PNAME', LUNG_RADS_CODES.personObserverName),
-          PersonName: verification.observerName,
-        },
+        codeItem('HAS OBS CONTEXT', CODES.observerType, CODES.person),
+        { ...item('HAS OBS CONTEXT', 'PNAME', CODES.personObserverName), PersonName: observerName },
       ]
     : [];
   const qualitativeEvaluations: ContentItem[] =
@@ -224,17 +209,19 @@ export function writeNoduleStructuredReport(
       ? []
       : [
           {
-            ...item('CONTAINS', 'CONTAINER', LUNG_RADS_CODES.qualitativeEvaluations),
+            ...item('CONTAINS', 'CONTAINER', CODES.qualitativeEvaluations),
             ContinuityOfContent: 'SEPARATE',
             ContentSequence: [
-              codeItem('CONTAINS', LUNG_RADS_CODES.category, {
-                CodeValue: `LUNG_RADS_${options.lungRadsCategory}`,
-                CodingSchemeDesignator: NODUS_SCHEME,
-                CodeMeaning: `Lung-RADS ${options.lungRadsCategory}`,
-              }),
+              codeItem(
+                'CONTAINS',
+                CODES.lungRadsAssessment,
+                LUNG_RADS_CATEGORY_CODES[options.lungRadsCategory],
+              ),
             ],
           },
         ];
+  // The private scheme is declared (SOP Common Module) when one of its codes is written.
+  const usesPrivateCodes = nodules.some((nodule) => nodule.solidComponentMm !== undefined);
 
   const dataset: Record<string, unknown> = {
     SpecificCharacterSet: 'ISO_IR 192',
@@ -242,7 +229,7 @@ export function writeNoduleStructuredReport(
     SOPInstanceUID: options.sopInstanceUid ?? newUid(),
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    CodingSchemeIdentificationSequence: [NODUS_SCHEME_IDENTIFICATION],
+    ...(usesPrivateCodes && { CodingSchemeIdentificationSequence: [NODUS_SCHEME_IDENTIFICATION] }),
     ...sourceContextAttributes(source),
     Modality: 'SR',
     SeriesInstanceUID: options.seriesInstanceUid ?? newUid(),
@@ -260,9 +247,10 @@ export function writeNoduleStructuredReport(
     ...(verification && {
       VerifyingObserverSequence: [
         {
-          VerifyingObserverName: verification.observerName,
+          VerifyingObserverName: observerName,
           VerifyingObserverIdentificationCodeSequence: [],
-          VerifyingOrganization: verification.organization,
+          // LO: one value (no backslash) of at most 64 characters.
+          VerifyingOrganization: verification.organization.replace(/\\/g, ' ').trim().slice(0, MAX_LO_CHARS),
           VerificationDateTime: dicomDateTimeValue(verification.verifiedAt),
         },
       ],
@@ -303,6 +291,13 @@ export function writeNoduleStructuredReport(
     ],
   };
   return writePart10(dataset);
+}
+
+/** The verifier's name as PN (toPersonName); VALIDATION_FAILED when it gives none. */
+function verifyingObserverName(verification: ReportVerification): string {
+  const name = toPersonName(verification.observerName);
+  if (!name) throw new DomainError('VALIDATION_FAILED', 'the verifying observer has no name');
+  return name;
 }
 
 /** A DT value (YYYYMMDDHHMMSS), UTC. */

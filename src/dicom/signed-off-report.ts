@@ -1,5 +1,6 @@
 import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
 import type { NoduleType } from '../phantom/nodule-type.js';
+import type { LungRadsCategory } from '../shared/lung-rads-category.js';
 import type { CtVolume, Vec3 } from '../volume/volume.js';
 import { uidFromName } from './derived-object.js';
 import { SEGMENTATION_STORAGE, writeNoduleSegmentation } from './nodule-seg.js';
@@ -48,7 +49,7 @@ export interface SignedOffReportInput {
   volume: VolumeGeometry;
   nodules: readonly SignedOffNodule[];
   /** The final Lung-RADS category the radiologist gave. */
-  finalCategory: string;
+  finalCategory: LungRadsCategory;
   /** Who signed off, where and when; also the content date of both objects. */
   verification: ReportVerification;
   /**

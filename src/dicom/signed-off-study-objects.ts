@@ -43,7 +43,8 @@ export async function buildSignedOffReport(
       nodules,
       finalCategory: study.finalCategory,
       verification: {
-        observerName: study.signedOffBy?.displayName ?? 'unknown',
+        // Written as PN (Family^Given); the e-mail (its local part) only when the display name is blank.
+        observerName: study.signedOffBy?.displayName.trim() || study.signedOffBy?.email || 'Unknown',
         organization: study.institutionName,
         verifiedAt: study.signedOffAt,
       },

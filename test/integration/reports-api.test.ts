@@ -18,7 +18,7 @@ import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/
 import { decodeNifti1Volume } from '../../src/volume/nifti.js';
 import type { CtVolume } from '../../src/volume/volume.js';
 import { callerWithRole, type authorized } from '../fixtures/authorized.js';
-import { dciodvfy } from '../fixtures/dciodvfy.js';
+import { dciodvfy, messagesOfOurs } from '../fixtures/dciodvfy.js';
 import { DCMTK_ENV, dcmtk } from '../fixtures/dcmtk.js';
 import { items, readNaturalized } from '../fixtures/nodule-outputs.js';
 import { phantomSeries } from '../fixtures/phantom-series.js';
@@ -167,9 +167,7 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
       const file = path.join(outDir, name);
       await fs.writeFile(file, bytes);
       const report = await dciodvfy(file);
-      expect(report.errors, `${name}:\n${report.output}`).toEqual([]);
-      if (report.warnings.length > 0)
-        console.info(`dciodvfy ${name} warnings:\n${report.warnings.join('\n')}`);
+      expect(messagesOfOurs(report), `${name}:\n${report.output}`).toEqual([]);
     }
 
     // The SEG has one segment, the accepted AI nodule, and its frames give back the stored mask.
@@ -208,9 +206,15 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
     const trackingUid = items(measurements[0]!.ContentSequence).find((i) => i.ValueType === 'UIDREF')!.UID;
     expect(trackingUid).toBe(items(segment.SegmentSequence)[0]!.TrackingUID);
     const evaluations = root.find((i) => items(i.ConceptNameCodeSequence)[0]!.CodeValue === 'C0034375')!;
-    expect(items(items(evaluations.ContentSequence)[0]!.ConceptCodeSequence)[0]!.CodeMeaning).toBe(
-      'Lung-RADS 4A',
-    );
+    expect(items(items(evaluations.ContentSequence)[0]!.ConceptCodeSequence)[0]).toMatchObject({
+      CodingSchemeDesignator: 'RADLEX',
+      CodeValue: 'RID50139',
+      CodeMeaning: 'Lung-RADS 4A',
+    });
+    // The signer as PN, from the user's display name; the user's e-mail appears nowhere.
+    const signer = items(report.VerifyingObserverSequence)[0]!;
+    expect(items(signer.VerifyingObserverName)[0]).toMatchObject({ Alphabetic: 'Reader^radiologist' });
+    expect(Buffer.from(srBytes).toString('latin1')).not.toContain('@example.org');
 
     // Reading again gives the same objects (UIDs from the study and its review version).
     const again = readNaturalized(

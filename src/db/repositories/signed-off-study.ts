@@ -48,7 +48,7 @@ export interface SignedOffStudy {
   version: number;
   finalCategory: LungRadsCategory;
   signedOffAt: Date;
-  signedOffBy: { userId: string; displayName: string } | null;
+  signedOffBy: { userId: string; displayName: string; email: string } | null;
   institutionName: string;
   /** The series the nodules lie on (the study's processed series when none is accepted). */
   series: { seriesId: string; seriesInstanceUid: string };
@@ -76,6 +76,7 @@ export async function loadSignedOffStudy(db: Database, studyId: string): Promise
       signedOffAt: studyReviews.signedOffAt,
       signedOffBy: studyReviews.signedOffBy,
       signerName: users.displayName,
+      signerEmail: users.email,
       institutionName: institutions.name,
     })
     .from(studies)
@@ -176,8 +177,8 @@ export async function loadSignedOffStudy(db: Database, studyId: string): Promise
     finalCategory: review.finalCategory,
     signedOffAt: review.signedOffAt,
     signedOffBy:
-      review.signedOffBy && review.signerName
-        ? { userId: review.signedOffBy, displayName: review.signerName }
+      review.signedOffBy && review.signerName && review.signerEmail
+        ? { userId: review.signedOffBy, displayName: review.signerName, email: review.signerEmail }
         : null,
     institutionName: review.institutionName,
     series: target,

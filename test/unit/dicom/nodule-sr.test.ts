@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEGMENTATION_STORAGE } from '../../../src/dicom/nodule-seg.js';
 import { COMPREHENSIVE_3D_SR_STORAGE, writeNoduleStructuredReport } from '../../../src/dicom/nodule-sr.js';
 import { newUid } from '../../../src/dicom/uid.js';
-import { dciodvfy } from '../../fixtures/dciodvfy.js';
+import { LUNG_RADS_CATEGORIES, type LungRadsCategory } from '../../../src/shared/lung-rads-category.js';
+import { dciodvfy, messagesOfOurs } from '../../fixtures/dciodvfy.js';
 import {
   items,
   lidcNoduleCase,
@@ -24,6 +25,29 @@ const childWith = (item: Item, codeValue: string) => childrenOf(item).find((c) =
 const numericValue = (item: Item | undefined) => Number(items(item?.MeasuredValueSequence)[0]?.NumericValue);
 const unitOf = (item: Item | undefined) =>
   items(items(item?.MeasuredValueSequence)[0]?.MeasurementUnitsCodeSequence)[0]?.CodeValue;
+/** A code as [scheme designator, value, meaning]. */
+const codeOf = (code: Item | undefined) => [code?.CodingSchemeDesignator, code?.CodeValue, code?.CodeMeaning];
+const conceptCodeOf = (item: Item | undefined) => codeOf(items(item?.ConceptCodeSequence)[0]);
+const nameCodeOf = (item: Item | undefined) => codeOf(items(item?.ConceptNameCodeSequence)[0]);
+
+/** Every coding scheme designator in a data set, nested sequences included. */
+function designators(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) designators(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'CodingSchemeDesignator' && typeof v === 'string') found.add(v);
+      else designators(v, found);
+    }
+  }
+  return found;
+}
+
+/** The nodule types as RadLex solidity descriptors, values of RID46010 "Solidness descriptor". */
+const NODULE_TYPE_CODES = {
+  solid: ['RADLEX', 'RID5741', 'Solid'],
+  'part-solid': ['RADLEX', 'RID46011', 'Partially solid'],
+  'ground-glass': ['RADLEX', 'RID46016', 'Non-solid'],
+};
 
 function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip = false) {
   describe.skipIf(skip)(`writeNoduleStructuredReport (${name})`, () => {
@@ -33,6 +57,7 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
     const trackingUids = Array.from({ length: 8 }, () => newUid());
     let withSeg: Uint8Array;
     let plain: Uint8Array;
+    let standardOnly: Uint8Array;
     beforeAll(async () => {
       item = await load();
       withSeg = writeNoduleStructuredReport(item.source, item.nodules, {
@@ -45,19 +70,41 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
         item.nodules.map(({ score: _score, ...nodule }) => nodule),
         OPTIONS,
       );
+      standardOnly = writeNoduleStructuredReport(
+        item.source,
+        item.nodules.map(({ solidComponentMm: _solid, ...nodule }) => nodule),
+        { ...OPTIONS, lungRadsCategory: '4A' },
+      );
     }, 120_000);
     afterAll(() => folder.remove());
 
     it.each([
       ['referencing a SEG', () => withSeg],
       ['on its own, without scores', () => plain],
-    ])('passes dciodvfy without errors (%s)', async (label, bytes) => {
+      ['without solid components, with a category', () => standardOnly],
+    ])('passes dciodvfy without errors or warnings of its own (%s)', async (label, bytes) => {
       const file = path.join(folder.dir, `sr-${label.replace(/\W+/g, '-')}.dcm`);
       fs.writeFileSync(file, bytes());
       const report = await dciodvfy(file);
-      if (report.warnings.length > 0)
-        console.warn(`dciodvfy SR (${name}, ${label}):\n${report.warnings.join('\n')}`);
-      expect(report.errors).toEqual([]);
+      expect(messagesOfOurs(report, item.source), report.output).toEqual([]);
+    });
+
+    it('uses standard codes but for the solid component diameter, and declares 99NODUS only then', () => {
+      const withPrivate = readNaturalized(withSeg);
+      expect([...designators(withPrivate)].sort()).toEqual([
+        '99NODUS',
+        'DCM',
+        'RADLEX',
+        'RFC5646',
+        'SCT',
+        'UCUM',
+      ]);
+      expect(
+        items(withPrivate.CodingSchemeIdentificationSequence).map((s) => s.CodingSchemeDesignator),
+      ).toEqual(['99NODUS']);
+      const standard = readNaturalized(standardOnly);
+      expect(standard.CodingSchemeIdentificationSequence).toBeUndefined();
+      expect([...designators(standard)].sort()).toEqual(['DCM', 'RADLEX', 'RFC5646', 'SCT', 'UCUM', 'UMLS']);
     });
 
     it('is a TID 1500 report of the source study with an image library of the source images', () => {
@@ -103,26 +150,33 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
         expect(segment.ReferencedSOPInstanceUID).toBe(segmentation.sopInstanceUid);
         expect(segment.ReferencedSegmentNumber).toBe(n + 1);
         expect(childWith(group, '121232')?.UID).toBe(item.source.series.seriesInstanceUid);
-        const expected: [string, number, string][] = [
-          ['103339001', nodule.longAxisMm, 'mm'],
-          ['103340004', nodule.shortAxisMm, 'mm'],
-          ['81827009', nodule.meanDiameterMm, 'mm'],
-          ['118565006', nodule.volumeMm3, 'mm3'],
-          ['112031', nodule.meanHu, "[hnsf'U]"],
-          ['SOLID_COMPONENT', nodule.solidComponentMm, 'mm'],
-          ['111012', nodule.score!, '1'],
+        const expected: [string, string, number, string][] = [
+          ['SCT', '103339001', nodule.longAxisMm, 'mm'],
+          ['SCT', '103340004', nodule.shortAxisMm, 'mm'],
+          ['SCT', '81827009', nodule.meanDiameterMm, 'mm'],
+          ['SCT', '118565006', nodule.volumeMm3, 'mm3'],
+          ['DCM', '112031', nodule.meanHu, "[hnsf'U]"],
+          // The one private code: no standard concept names the solid component's diameter.
+          ['99NODUS', 'SOLID_COMPONENT', nodule.solidComponentMm, 'mm'],
+          ['DCM', '111012', nodule.score!, '1'],
         ];
-        for (const [codeValue, value, unit] of expected) {
+        for (const [scheme, codeValue, value, unit] of expected) {
           const measurement = childWith(group, codeValue);
+          expect(nameCodeOf(measurement)[0], codeValue).toBe(scheme);
           expect(numericValue(measurement), codeValue).toBeCloseTo(value, 5);
           expect(unitOf(measurement), codeValue).toBe(unit);
         }
-        const type = items(childWith(group, 'NODULE_TYPE')?.ConceptCodeSequence)[0];
-        expect(type?.CodingSchemeDesignator).toBe('99NODUS');
-        expect(type?.CodeMeaning).toBe(
-          { solid: 'Solid', 'part-solid': 'Part-solid', 'ground-glass': 'Ground-glass' }[nodule.type],
-        );
+        const type = childWith(group, 'RID46010');
+        expect(nameCodeOf(type)).toEqual(['RADLEX', 'RID46010', 'Solidness descriptor']);
+        expect(conceptCodeOf(type)).toEqual(NODULE_TYPE_CODES[nodule.type]);
       });
+    });
+
+    it.each(Object.entries(NODULE_TYPE_CODES))('codes a %s nodule as %j', (type, code) => {
+      const nodule = { ...item.nodules[0]!, type: type as keyof typeof NODULE_TYPE_CODES };
+      const root = readNaturalized(writeNoduleStructuredReport(item.source, [nodule], OPTIONS)) as Item;
+      const group = childrenOf(childWith(root, '126010')!)[0]!;
+      expect(conceptCodeOf(childWith(group, 'RID46010'))).toEqual(code);
     });
 
     it('leaves out the segment reference and the score when it has neither', () => {
@@ -140,6 +194,34 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
 
 describeCase('synthetic 13 x 11 x 9 series', syntheticCase);
 
+describe('writeNoduleStructuredReport with a Lung-RADS category', () => {
+  // RadLex: RID50134 "Lung-RADS assessment", its values RID50135 (0) to RID50141 (4X).
+  const expected: Record<LungRadsCategory, [string, string, string]> = {
+    '0': ['RADLEX', 'RID50135', 'Lung-RADS 0'],
+    '1': ['RADLEX', 'RID50136', 'Lung-RADS 1'],
+    '2': ['RADLEX', 'RID50137', 'Lung-RADS 2'],
+    '3': ['RADLEX', 'RID50138', 'Lung-RADS 3'],
+    '4A': ['RADLEX', 'RID50139', 'Lung-RADS 4A'],
+    '4B': ['RADLEX', 'RID50140', 'Lung-RADS 4B'],
+    '4X': ['RADLEX', 'RID50141', 'Lung-RADS 4X'],
+  };
+
+  it.each(LUNG_RADS_CATEGORIES.map((category) => [category, expected[category]] as const))(
+    'codes category %s as %j under Qualitative Evaluations',
+    async (category, code) => {
+      const { source, nodules } = await syntheticCase();
+      const bytes = writeNoduleStructuredReport(source, nodules, { ...OPTIONS, lungRadsCategory: category });
+      const evaluations = childWith(readNaturalized(bytes), 'C0034375')!;
+      expect(nameCodeOf(evaluations)).toEqual(['UMLS', 'C0034375', 'Qualitative Evaluations']);
+      const [assessment, ...others] = childrenOf(evaluations);
+      expect(others).toEqual([]);
+      expect(assessment!.ValueType).toBe('CODE');
+      expect(nameCodeOf(assessment)).toEqual(['RADLEX', 'RID50134', 'Lung-RADS assessment']);
+      expect(conceptCodeOf(assessment)).toEqual(code);
+    },
+  );
+});
+
 describe('writeNoduleStructuredReport without nodules', () => {
   it('writes an empty Imaging Measurements container that passes dciodvfy', async () => {
     const { source } = await syntheticCase();
@@ -148,7 +230,8 @@ describe('writeNoduleStructuredReport without nodules', () => {
       const bytes = writeNoduleStructuredReport(source, [], OPTIONS);
       const file = path.join(folder.dir, 'empty-sr.dcm');
       fs.writeFileSync(file, bytes);
-      expect((await dciodvfy(file)).errors).toEqual([]);
+      const report = await dciodvfy(file);
+      expect(messagesOfOurs(report, source), report.output).toEqual([]);
       expect(childrenOf(childWith(readNaturalized(bytes) as Item, '126010')!)).toEqual([]);
     } finally {
       folder.remove();

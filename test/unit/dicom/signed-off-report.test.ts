@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReportVerification } from '../../../src/dicom/nodule-sr.js';
 import { writeSignedOffReport, type SignedOffNodule } from '../../../src/dicom/signed-off-report.js';
-import { dciodvfy } from '../../fixtures/dciodvfy.js';
+import { dciodvfy, messagesOfOurs } from '../../fixtures/dciodvfy.js';
 import {
   items,
   readNaturalized,
@@ -13,13 +14,20 @@ import {
 
 type Item = Record<string, unknown>;
 const conceptOf = (item: Item) => items(item.ConceptNameCodeSequence)[0]?.CodeValue;
+/** The first code of a code sequence as [scheme designator, value, meaning]. */
+const codeOf = (sequence: unknown) => {
+  const code = items(sequence)[0];
+  return [code?.CodingSchemeDesignator, code?.CodeValue, code?.CodeMeaning];
+};
+/** PN as dcmjs reads it back: the alphabetic group. */
+const alphabetic = (value: unknown) => (items(value)[0] as { Alphabetic?: string } | undefined)?.Alphabetic;
 
 describe('writeSignedOffReport', () => {
   let item: NoduleOutputCase;
   let nodules: SignedOffNodule[];
   const folder = temporaryFolder();
-  const verification = {
-    observerName: 'Doe^Jane',
+  const verification: ReportVerification = {
+    observerName: 'Jane Doe',
     organization: 'Test Hospital',
     verifiedAt: new Date('2025-04-01T10:20:30Z'),
   };
@@ -41,9 +49,16 @@ describe('writeSignedOffReport', () => {
   });
   afterAll(() => folder.remove());
 
-  const write = (reportKey = 'study:3') =>
+  const write = (reportKey = 'study:3', signer = verification) =>
     writeSignedOffReport(
-      { source: item.source, volume: item.volume, nodules, finalCategory: '4B', verification, reportKey },
+      {
+        source: item.source,
+        volume: item.volume,
+        nodules,
+        finalCategory: '4B',
+        verification: signer,
+        reportKey,
+      },
       { algorithmName: 'nodus', algorithmVersion: '0.1.0' },
     );
 
@@ -57,16 +72,29 @@ describe('writeSignedOffReport', () => {
       const file = path.join(folder.dir, name);
       fs.writeFileSync(file, bytes);
       const report = await dciodvfy(file);
-      expect(report.errors, report.output).toEqual([]);
+      expect(messagesOfOurs(report, item.source), `${name}:\n${report.output}`).toEqual([]);
     }
     const segment = readNaturalized(seg!.bytes);
     expect(items(segment.SegmentSequence)).toHaveLength(2);
     const report = readNaturalized(sr.bytes);
     expect(report).toMatchObject({ VerificationFlag: 'VERIFIED', SOPInstanceUID: sr.sopInstanceUid });
-    expect(items(report.VerifyingObserverSequence)[0]).toMatchObject({
-      VerifyingOrganization: 'Test Hospital',
-    });
+    const verifier = items(report.VerifyingObserverSequence)[0]!;
+    expect(verifier.VerifyingOrganization).toBe('Test Hospital');
+    expect(alphabetic(verifier.VerifyingObserverName)).toBe('Doe^Jane');
     const root = items(report.ContentSequence);
+    // TID 1002/1003: after the device, a person observer named as PN, and no TEXT that names anyone (the
+    // de-identifier keeps SR TEXT values).
+    const person = root.findIndex((i) => items(i.ConceptCodeSequence)[0]?.CodeValue === '121006');
+    expect(
+      root
+        .slice(person, person + 3)
+        .map((i) => [i.RelationshipType, i.ValueType, ...codeOf(i.ConceptNameCodeSequence)]),
+    ).toEqual([
+      ['HAS OBS CONTEXT', 'CODE', 'DCM', '121005', 'Observer Type'],
+      ['HAS OBS CONTEXT', 'PNAME', 'DCM', '121008', 'Person Observer Name'],
+      ['HAS CONCEPT MOD', 'CODE', 'DCM', '121058', 'Procedure reported'],
+    ]);
+    expect(alphabetic(root[person + 1]!.PersonName)).toBe('Doe^Jane');
     const groups = items(root.find((i) => conceptOf(i) === '126010')!.ContentSequence);
     // Segments 1 and 2 are the AI nodules (same tracking UIDs); the reader's nodule comes last, unsegmented.
     expect(groups.map((g) => items(g.ContentSequence).filter((c) => c.ValueType === 'IMAGE').length)).toEqual(
@@ -79,9 +107,37 @@ describe('writeSignedOffReport', () => {
     // Without a mask there is no volume or attenuation to report.
     expect(items(groups[2]!.ContentSequence).filter((c) => c.ValueType === 'NUM')).toHaveLength(3);
     const evaluations = root.find((i) => conceptOf(i) === 'C0034375')!;
-    expect(items(items(evaluations.ContentSequence)[0]!.ConceptCodeSequence)[0]!.CodeMeaning).toBe(
-      'Lung-RADS 4B',
-    );
+    const assessment = items(evaluations.ContentSequence)[0]!;
+    expect(codeOf(assessment.ConceptNameCodeSequence)).toEqual([
+      'RADLEX',
+      'RID50134',
+      'Lung-RADS assessment',
+    ]);
+    expect(codeOf(assessment.ConceptCodeSequence)).toEqual(['RADLEX', 'RID50140', 'Lung-RADS 4B']);
+  });
+
+  it.each([
+    // [the user's display name, the PN written]: a PN, never an e-mail address.
+    ['Doe^Jane', 'Doe^Jane'],
+    ['Doe, Jane', 'Doe^Jane'],
+    ['Administrator', 'Administrator^'],
+    ['reader@example.org', 'reader^'],
+    ['jane.doe@example.org', 'doe^jane'],
+  ])('writes signer %j as PN %j, valid under dciodvfy', async (name, expected) => {
+    const { sr } = write('study:3', { ...verification, observerName: name });
+    const report = readNaturalized(sr.bytes);
+    expect(alphabetic(items(report.VerifyingObserverSequence)[0]!.VerifyingObserverName)).toBe(expected);
+    const root = items(report.ContentSequence);
+    expect(alphabetic(root.find((i) => conceptOf(i) === '121008')!.PersonName)).toBe(expected);
+    expect(Buffer.from(sr.bytes).toString('latin1')).not.toContain('example.org');
+    const file = path.join(folder.dir, `sr-${name.replace(/\W+/g, '-')}.dcm`);
+    fs.writeFileSync(file, sr.bytes);
+    const checked = await dciodvfy(file);
+    expect(messagesOfOurs(checked, item.source), checked.output).toEqual([]);
+  });
+
+  it('refuses a verifier with no name at all', () => {
+    expect(() => write('study:3', { ...verification, observerName: ' ^ ' })).toThrow(/no name/);
   });
 
   it('derives UIDs from the report key and the nodule ids', () => {
