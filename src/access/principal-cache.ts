@@ -3,7 +3,7 @@ import type { Principal } from './principal.js';
 /**
  * Remembers who holds a token for `ttlMs`, so a busy client costs one token lookup per interval instead of one
  * per request. A revoked token, or a user's new institutions, take effect within `ttlMs`. Unknown tokens are
- * not remembered (each attempt is looked up, and audited, again).
+ * not remembered (each attempt is looked up again; the auth-failure limiter bounds how often).
  */
 export function cachedPrincipals(
   resolve: (token: string) => Promise<Principal | undefined>,

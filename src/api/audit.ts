@@ -1,11 +1,12 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
+import type { AuthFailureSummary } from '../access/auth-failure-limiter.js';
 import type { Database } from '../db/client.js';
 import { recordAuditEvent } from '../db/repositories/audit-events.js';
 import type { AppEnv } from './app.js';
 
 /** The client's address: the socket's remote address under @hono/node-server, else undefined. */
-export function clientAddress(c: Context<AppEnv>): string | undefined {
+export function clientAddress(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address;
   } catch {
@@ -33,6 +34,27 @@ export async function audit(
       path: c.req.path,
       ...(forwardedFor && { forwardedFor }),
       ...event.details,
+    },
+  });
+}
+
+/**
+ * One `access.unauthenticated` event for an address's repeated failed authentications in one window (its first
+ * failure was audited by itself): how many failed, how many were refused unread (429), when, and where.
+ */
+export async function auditAuthFailures(db: Database, summary: AuthFailureSummary): Promise<void> {
+  const { address, ...counts } = summary;
+  await recordAuditEvent(db, {
+    action: 'access.unauthenticated',
+    resourceType: 'route',
+    resourceId: '*',
+    sourceIp: address === 'unknown' ? null : address,
+    dedupeKey: `auth-failures:${address}:${summary.firstAt}`,
+    details: {
+      aggregated: true,
+      ...counts,
+      firstAt: new Date(summary.firstAt).toISOString(),
+      lastAt: new Date(summary.lastAt).toISOString(),
     },
   });
 }

@@ -520,7 +520,9 @@ describe('research: labels, cohorts, frozen snapshots and de-identified exports'
     });
     const manifest = await ok(await callers.researcher.request(`/api/snapshots/${snapshotId}/manifest`));
     expect(done.progress.filesTotal).toBe(manifest.files.length);
-    const outDir = done.outDir as string;
+    // The folder is the server's export folder; researchers are not told server paths.
+    expect(done.outDir).toBeUndefined();
+    const outDir = path.join(exportDir, snapshotId);
     for (const entry of manifest.files) {
       expect(sha256Hex(await fs.readFile(path.join(outDir, entry.path))), entry.path).toBe(entry.sha256);
     }

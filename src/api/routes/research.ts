@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { withoutInternalReferences } from '../../access/internal-references.js';
 import { requireRole } from '../../access/policy.js';
 import type { Principal } from '../../access/principal.js';
 import type { Database } from '../../db/client.js';
@@ -268,6 +269,10 @@ export function researchRoutes(deps: ResearchRouteDeps) {
     return { workflows: deps.workflows, exportDir: deps.exportDir };
   };
   const frozen = (snapshotId: string) => loadFrozenSnapshot(deps, snapshotId);
+  // Researchers see no storage paths, blob keys or source UIDs: not the export folder, not in failure reasons.
+  const admin = (principal: Principal) => principal.role === 'admin';
+  const reason = (principal: Principal, text: string) =>
+    admin(principal) ? text : withoutInternalReferences(text);
   const snapshotDeps = { db: deps.db, blobs: deps.blobs, deidentificationKey: deps.deidentificationKey };
 
   app.openapi(routes.createProject, async (c) => {
@@ -351,7 +356,11 @@ export function researchRoutes(deps: ResearchRouteDeps) {
       );
     }
     const { workflows: research } = workflows();
-    const snapshot = await createSnapshotRow(deps.db, c.req.valid('param').cohortId, principal.userId);
+    const {
+      dataBlobKey: _data,
+      manifestBlobKey: _manifest,
+      ...snapshot
+    } = await createSnapshotRow(deps.db, c.req.valid('param').cohortId, principal.userId);
     await research.startFreeze(snapshot.id);
     await audit(c, deps.db, {
       action: 'cohort.snapshot',
@@ -362,10 +371,11 @@ export function researchRoutes(deps: ResearchRouteDeps) {
     return c.json(snapshot, 202);
   });
   app.openapi(routes.getSnapshot, async (c) => {
-    researcher(principalOf(c), 'read snapshots');
+    const principal = principalOf(c);
+    researcher(principal, 'read snapshots');
     const { snapshot } = await snapshotById(deps.db, c.req.valid('param').snapshotId);
     const { dataBlobKey: _data, manifestBlobKey: _manifest, ...shown } = snapshot;
-    return c.json(shown, 200);
+    return c.json({ ...shown, error: shown.error === null ? null : reason(principal, shown.error) }, 200);
   });
   app.openapi(routes.getManifest, async (c) => {
     researcher(principalOf(c), 'read snapshots');
@@ -389,7 +399,8 @@ export function researchRoutes(deps: ResearchRouteDeps) {
     });
   });
   app.openapi(routes.startExport, async (c) => {
-    researcher(principalOf(c), 'export snapshots');
+    const principal = principalOf(c);
+    researcher(principal, 'export snapshots');
     const { snapshotId } = c.req.valid('param');
     const { workflows: research, exportDir } = workflows();
     await frozen(snapshotId);
@@ -401,15 +412,21 @@ export function researchRoutes(deps: ResearchRouteDeps) {
       resourceId: snapshotId,
       details: { as: 'folder', outDir },
     });
-    return c.json({ snapshotId, outDir, status: 'running' }, 202);
+    return c.json({ snapshotId, ...(admin(principal) && { outDir }), status: 'running' }, 202);
   });
   app.openapi(routes.exportStatus, async (c) => {
-    researcher(principalOf(c), 'read exports');
+    const principal = principalOf(c);
+    researcher(principal, 'read exports');
     const { snapshotId } = c.req.valid('param');
     const { workflows: research, exportDir } = workflows();
     await snapshotById(deps.db, snapshotId);
+    const { error, ...status } = await research.exportStatus(snapshotId);
     return c.json(
-      { outDir: path.join(exportDir, snapshotId), ...(await research.exportStatus(snapshotId)) },
+      {
+        ...(admin(principal) && { outDir: path.join(exportDir, snapshotId) }),
+        ...status,
+        ...(error !== undefined && { error: reason(principal, error) }),
+      },
       200,
     );
   });

@@ -217,7 +217,7 @@ function detailView(detail: StudyDetail, identity: boolean) {
       signedOffBy: detail.review.signedOffBy,
       signedOffAt: detail.review.signedOffAt,
       waitingSince: detail.review.waitingSince,
-      lungRads: detail.review.lungRads,
+      lungRads: identity ? detail.review.lungRads : withoutPriorIdentity(detail.review.lungRads),
     },
     series: detail.series.map((s) => ({
       ...s,
@@ -240,11 +240,24 @@ function detailView(detail: StudyDetail, identity: boolean) {
       juxtapleural: nodule.juxtapleural,
       calcifiedBenign: nodule.calcifiedBenign,
       suspiciousFeatures: nodule.suspiciousFeatures,
-      ai: nodule.findingId === null ? null : ai,
+      ai: nodule.findingId === null || !ai ? null : identity ? ai : withoutBlobKey(ai),
       hasMask: ai?.maskBlobKey != null && nodule.findingId !== null,
     })),
     priors: detail.otherStudies.map((o) => ({ ...o, studyDate: identity ? o.studyDate : null })),
   };
+}
+
+/** The AI's measurements without the mask's blob key (which names the source SeriesInstanceUID). */
+function withoutBlobKey<T extends { maskBlobKey: unknown }>({ maskBlobKey: _key, ...measured }: T) {
+  return measured;
+}
+
+/** The Lung-RADS result with its prior's comparison but not the prior's StudyInstanceUID or date. */
+function withoutPriorIdentity(lungRads: Record<string, unknown> | null) {
+  const prior = lungRads?.prior;
+  if (!lungRads || !prior || typeof prior !== 'object') return lungRads;
+  const { studyInstanceUid: _uid, studyDate: _date, ...comparison } = prior as Record<string, unknown>;
+  return { ...lungRads, prior: comparison };
 }
 
 /** The radiologists' worklist, study detail and review actions. */

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       dicom: { aeTitle: 'NODUS', port: 11112 },
       logLevel: 'info',
       seriesQuietPeriodMs: 5000,
+      auth: { maxFailures: 10, failureWindowMs: 60_000 },
     });
   });
 
@@ -57,6 +58,8 @@ describe('loadConfig', () => {
     ['NODUS_DICOM_AE_TITLE', 'BACK\\SLASH'],
     ['NODUS_LOG_LEVEL', 'verbose'],
     ['NODUS_SERIES_QUIET_PERIOD_MS', '1.5'],
+    ['NODUS_AUTH_MAX_FAILURES', '0'],
+    ['NODUS_AUTH_FAILURE_WINDOW_MS', '10'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}=`));
