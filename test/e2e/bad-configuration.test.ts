@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { spawnNodus } from '../integration/processes.js';
 
@@ -38,4 +41,26 @@ describe('bad configuration and unreachable services', () => {
     expect(code).toBe(1);
     expect(lines).toEqual([expect.stringMatching(/^nodus: cannot reach Temporal at 127\.0\.0\.1:1 /)]);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'as root, names a NODUS_DATA_DIR the postgres user cannot reach, and the fixes, in one line and exits 2',
+    async () => {
+      // Like `mktemp -d`: a directory only root may enter.
+      const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-private-'));
+      try {
+        expect((await fs.stat(parent)).mode & 0o777).toBe(0o700);
+        const dataDir = path.join(parent, 'data');
+        const { code, lines } = await failure(['up'], { NODUS_DATA_DIR: dataDir });
+        expect(code).toBe(2);
+        expect(lines).toEqual([
+          `nodus: invalid configuration: NODUS_DATA_DIR="${dataDir}": nodus runs as root, so the embedded ` +
+            `PostgreSQL runs as the user postgres, which cannot enter ${parent} (mode 0700, owner root): ` +
+            'choose a NODUS_DATA_DIR the postgres user can reach, run nodus as a non-root user, or set DATABASE_URL',
+        ]);
+        await expect(fs.access(path.join(dataDir, 'postgres'))).rejects.toThrow();
+      } finally {
+        await fs.rm(parent, { recursive: true, force: true });
+      }
+    },
+  );
 });
