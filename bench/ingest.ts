@@ -9,6 +9,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config/env.js';
 import { startDicomScp } from '../src/ingest/dicom-scp.js';
+import { benchCaller } from './bench-caller.js';
 import { isPart10, listFiles } from '../src/ingest/import-files.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startApi } from '../src/main/api.js';
@@ -69,6 +70,7 @@ async function nodusRuns() {
       port: 0,
       ingest: platform.ingest,
       logger,
+      callers: await benchCaller(platform),
     });
     await timeRun('nodus C-STORE (storescu, 1 association)', async () => {
       const sent = await dcmtk(

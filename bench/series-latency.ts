@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/env.js';
 import { latestSeriesFindings } from '../src/db/repositories/findings.js';
 import { readInstanceHeader } from '../src/dicom/read-instance.js';
 import { startDicomScp } from '../src/ingest/dicom-scp.js';
+import { benchCaller } from './bench-caller.js';
 import { isPart10, listFiles } from '../src/ingest/import-files.js';
 import { createLogger } from '../src/logging/logger.js';
 import { sampleDataDir } from '../src/main/demo.js';
@@ -52,6 +53,7 @@ try {
     port: 0,
     ingest: platform.ingest,
     logger,
+    callers: await benchCaller(platform),
   });
   const sendStarted = performance.now();
   const sent = await dcmtk(

@@ -21,6 +21,9 @@ import { PROCESS_SERIES } from '../src/shared/process-series.js';
 export const instanceStored = defineSignal<[InstanceStoredSignal]>(PROCESS_SERIES.instanceStoredSignal);
 export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progressQuery);
 
+/** How long an incomplete series waits for its missing instances before its workflow ends (7 days). */
+const DEFAULT_INCOMPLETE_WAIT_MS = 7 * 24 * 3600 * 1000;
+
 const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
 const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing, assessStudyForReview } =
   proxyActivities<Activities>({
@@ -65,22 +68,31 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
   setHandler(progress, () => ({ stage, instancesSignalled }));
 
   const { seriesInstanceUid } = input;
+  const incompleteWaitMs = input.incompleteWaitMs ?? DEFAULT_INCOMPLETE_WAIT_MS;
   try {
     for (;;) {
       // Quiet period: go on once no instance has arrived for `quietPeriodMs`.
       while (await condition(() => arrivedSinceLastCheck, input.quietPeriodMs)) {
         arrivedSinceLastCheck = false;
       }
+      const { instanceCount, receiving } = await beginSeriesProcessing({ seriesInstanceUid });
+      if (receiving) {
+        // A transfer of the series is still open (a slow sender): its status is not final yet.
+        stage = 'waiting-for-instances';
+        continue;
+      }
       stage = 'processing';
-      const { instanceCount } = await beginSeriesProcessing({ seriesInstanceUid });
       const reconstruction = await reconstructSeriesVolume({ seriesInstanceUid });
       if (arrivedSinceLastCheck) {
         // Instances arrived while processing: wait for quiet again and process the whole series anew.
         stage = 'waiting-for-instances';
         continue;
       }
-      if (!reconstruction.accepted) {
+      // Older workers return no `complete`: their series are complete as far as they can tell.
+      const complete = reconstruction.complete ?? true;
+      if (!reconstruction.accepted && complete) {
         // An unusable series still reaches the worklist: its study gets Lung-RADS 0 with the reasons.
+        await completeSeriesProcessing({ seriesInstanceUid, instanceCount, status: 'rejected' });
         const assessment = await assessStudyForReview({ seriesInstanceUid });
         stage = 'finished';
         return {
@@ -92,7 +104,7 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
         };
       }
       let detection: ProcessSeriesResult['detection'];
-      if (reconstruction.volumeKey) {
+      if (reconstruction.accepted && reconstruction.volumeKey) {
         const { detectSeriesNodules } = detectionActivities(
           input.inferenceTaskQueue ?? workflowInfo().taskQueue,
         );
@@ -103,18 +115,28 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
           continue;
         }
       }
-      await completeSeriesProcessing({ seriesInstanceUid, instanceCount });
+      const status = complete ? 'done' : 'incomplete';
+      await completeSeriesProcessing({ seriesInstanceUid, instanceCount, status });
       const assessment = await assessStudyForReview({ seriesInstanceUid });
-      stage = 'finished';
-      return {
+      const result: ProcessSeriesResult = {
         seriesInstanceUid,
-        status: 'done',
+        status,
         instanceCount,
         volumeKey: reconstruction.volumeKey,
         quality: reconstruction.issues,
         detection,
         lungRadsCategory: assessment.assessed ? assessment.category : undefined,
       };
+      if (complete) {
+        stage = 'finished';
+        return result;
+      }
+      // Not a complete exam (Lung-RADS 0 with the reason): wait for the rest, then process it all again.
+      stage = 'waiting-for-instances';
+      if (!(await condition(() => arrivedSinceLastCheck, incompleteWaitMs))) {
+        stage = 'finished';
+        return result;
+      }
     }
   } catch (error) {
     const failure = error instanceof ActivityFailure ? error.cause : error;

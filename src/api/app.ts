@@ -2,6 +2,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
+import {
+  DEFAULT_AUTH_FAILURE_LIMITS,
+  authFailureLimiter,
+  type AuthFailureLimits,
+} from '../access/auth-failure-limiter.js';
+import { withoutInternalReferences } from '../access/internal-references.js';
+import { seesIdentity } from '../access/policy.js';
 import type { Principal } from '../access/principal.js';
 import { cachedPrincipals } from '../access/principal-cache.js';
 import type { Database } from '../db/client.js';
@@ -12,8 +19,10 @@ import type { Logger } from '../logging/logger.js';
 import { DomainError, type ErrorCode } from '../shared/errors.js';
 import type { SeriesWorkflows } from '../temporal/series-workflows.js';
 import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
-import { audit } from './audit.js';
+import { audit, auditAuthFailures } from './audit.js';
+import { dependencyUnavailable, unavailableDependency } from './dependency-errors.js';
 import { authenticate } from './middleware/authenticate.js';
+import { DEFAULT_MAX_JSON_BYTES, jsonBodyLimit } from './middleware/json-body-limit.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
@@ -50,8 +59,12 @@ export interface AppDeps {
   resolvePrincipal?: (token: string) => Promise<Principal | undefined>;
   /** DICOM nodes signed-off reports may be sent to (NODUS_DICOM_PEERS); none unless given. */
   dicomPeers?: readonly DicomPeer[];
+  /** Request body limits, bytes: STOW-RS bodies (streamed) and every other body (JSON). */
+  bodyLimits?: { stowMaxRequestBytes?: number; maxJsonBytes?: number };
   /** Research: the de-identification key, the freeze/export workflows and the export folder. */
   research?: Omit<ResearchRouteDeps, 'db' | 'blobs'>;
+  /** Failed authentications per client address (NODUS_AUTH_*); 10 a minute unless given. `now`: tests. */
+  authFailures?: AuthFailureLimits & { now?: () => number };
 }
 
 /** The nodus HTTP API. Pure wiring: no server, so tests call `app.request()` directly. */
@@ -70,19 +83,32 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', requestId());
   app.use('*', requestLogger(deps.logger));
+  // Repeated failures of an address: one audit event per window (the first failure is audited by onError).
+  const authFailures = authFailureLimiter(deps.authFailures ?? DEFAULT_AUTH_FAILURE_LIMITS, {
+    now: deps.authFailures?.now,
+    onSummary: (summary) =>
+      void auditAuthFailures(deps.db, summary).catch((auditError: unknown) =>
+        deps.logger.error({ err: auditError }, 'audit event not stored'),
+      ),
+  });
   app.use(
     '*',
-    authenticate(deps.resolvePrincipal ?? cachedPrincipals((token) => principalForToken(deps.db, token))),
+    authenticate(
+      deps.resolvePrincipal ?? cachedPrincipals((token) => principalForToken(deps.db, token)),
+      authFailures,
+    ),
   );
 
-  app.route('/', healthRoutes(deps.readiness));
+  app.use('*', jsonBodyLimit(deps.bodyLimits?.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES));
+
+  app.route('/', healthRoutes(deps.readiness, deps.logger));
   app.route('/', seriesRoutes(deps));
   app.route('/', studyRoutes(deps));
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
   app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs, dicomPeers: deps.dicomPeers }));
   app.route('/', userRoutes(deps));
   app.route('/', researchRoutes({ db: deps.db, blobs: deps.ingest.blobs, ...deps.research }));
-  app.route('/', dicomwebRoutes(deps));
+  app.route('/', dicomwebRoutes({ ...deps, stowMaxRequestBytes: deps.bodyLimits?.stowMaxRequestBytes }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -98,10 +124,15 @@ export function createApp(deps: AppDeps) {
     c.json(envelope('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404),
   );
 
-  app.onError(async (error, c) => {
+  app.onError(async (thrown, c) => {
     const id = c.get('requestId');
+    // A database or Temporal that is down is a 503 naming it, never a 500 with its address.
+    const dependency = unavailableDependency(thrown);
+    if (dependency) deps.logger.warn({ err: thrown, requestId: id, dependency }, 'dependency unavailable');
+    const error = dependency ? dependencyUnavailable(dependency, thrown) : thrown;
     if (error instanceof DomainError) {
-      if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHENTICATED') {
+      const aggregated = error.context.aggregated === true; // audited in the limiter's summary
+      if ((error.code === 'FORBIDDEN' || error.code === 'UNAUTHENTICATED') && !aggregated) {
         // Refused access is itself an audit event: who tried what, from where.
         await audit(c, deps.db, {
           action: error.code === 'FORBIDDEN' ? 'access.denied' : 'access.unauthenticated',
@@ -109,9 +140,14 @@ export function createApp(deps: AppDeps) {
           resourceId: `${c.req.method} ${c.req.path}`,
           details: { reason: error.message, ...error.context },
         }).catch((auditError: unknown) => deps.logger.error({ err: auditError }, 'audit event not stored'));
-        if (error.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer realm="nodus"');
       }
-      return c.json(envelope(error.code, error.message, id), HTTP_STATUS_BY_CODE[error.code]);
+      if (error.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer realm="nodus"');
+      if (error.code === 'RATE_LIMITED') c.header('Retry-After', String(error.context.retryAfterSeconds));
+      // Messages quote internals (a failed snapshot's reason, a blob key): researchers get them without.
+      const principal = c.get('principal');
+      const message =
+        principal && !seesIdentity(principal) ? withoutInternalReferences(error.message) : error.message;
+      return c.json(envelope(error.code, message, id), HTTP_STATUS_BY_CODE[error.code]);
     }
     if (error instanceof HTTPException && error.status < 500) {
       return c.json(envelope('VALIDATION_FAILED', error.message, id), 400);

@@ -23,6 +23,23 @@ const hostPort = optionalString.refine(
   'must be host:port, e.g. temporal.example.org:7233',
 );
 
+const MiB = 1024 * 1024;
+/** A size in bytes; a suffix K, M or G (binary) may follow the number. */
+const byteCount = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*[KMG]?i?B?$/i, 'must be a number of bytes, optionally with K, M or G (e.g. 512M)')
+    .transform((value) => {
+      const match = /^(\d+(?:\.\d+)?)\s*([KMG]?)/i.exec(value)!;
+      const scale = { '': 1, K: 1024, M: MiB, G: 1024 * MiB }[
+        match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'
+      ];
+      return Math.round(Number(match[1]) * scale);
+    })
+    .pipe(z.number().int().min(1024, 'must be at least 1K'))
+    .default(fallback);
+
 /** A DICOM AE title: 1-16 characters of the default character repertoire, no backslash, not all spaces. */
 const aeTitle = z
   .string()
@@ -50,6 +67,8 @@ const schema = z.object({
   /** Seeds an administrator's bearer token at start (demo, first set-up); at least 32 characters. */
   NODUS_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   NODUS_DEID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  NODUS_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(10),
+  NODUS_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   /** DICOM nodes reports may be sent to: comma-separated AETITLE@host:port. */
   NODUS_DICOM_PEERS: z
     .string()
@@ -58,6 +77,14 @@ const schema = z.object({
       (v) => v === undefined || v.trim() === '' || v.split(',').every((e) => parseDicomPeer(e) !== undefined),
       'must be comma-separated AETITLE@host:port entries',
     ),
+  /** C-STORE from a calling AE that is not configured (nodus ae add): refuse, or keep aside. */
+  NODUS_DICOM_UNKNOWN_CALLERS: z.enum(['refuse', 'quarantine']).default('refuse'),
+  NODUS_DICOM_MAX_ASSOCIATIONS: z.coerce.number().int().min(1).max(10_000).default(32),
+  NODUS_MAX_INSTANCE_BYTES: byteCount(512 * MiB),
+  NODUS_INGEST_MEMORY_BYTES: byteCount(1024 * MiB),
+  NODUS_STOW_MAX_REQUEST_BYTES: byteCount(8 * 1024 * MiB),
+  NODUS_API_MAX_JSON_BYTES: byteCount(1 * MiB),
+  NODUS_QUARANTINE_MAX_BYTES: byteCount(2 * 1024 * MiB),
   NODUS_DETECTOR: optionalString,
   NODUS_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   NODUS_INFERENCE_MAX_TILE_VOXELS: z.coerce
@@ -86,7 +113,26 @@ export interface Config {
   dataDir: string;
   api: { host: string; port: number };
   /** The C-STORE receiver, and the peers reports may be sent to (NODUS_DICOM_PEERS). */
-  dicom: { aeTitle: string; port: number; peers: DicomPeer[] };
+  dicom: {
+    aeTitle: string;
+    port: number;
+    peers: DicomPeer[];
+    /** C-STORE from a calling AE that is not configured: refused, or every instance kept aside. */
+    unknownCallers: 'refuse' | 'quarantine';
+    maxAssociations: number;
+  };
+  /** Limits of receiving instances and request bodies, bytes. */
+  limits: {
+    /** One C-STORE data set or STOW-RS part. */
+    maxInstanceBytes: number;
+    /** Received instances loaded into memory at once, across all routes. */
+    ingestMemoryBytes: number;
+    stowMaxRequestBytes: number;
+    /** A JSON (or any non-STOW) request body. */
+    apiMaxJsonBytes: number;
+    /** Instances kept aside (conflicts, other institutions', unknown callers'). */
+    quarantineMaxBytes: number;
+  };
   logLevel: LogLevel;
   /** How long a series must stay quiet (no new instance) before processing starts, in milliseconds. */
   seriesQuietPeriodMs: number;
@@ -96,6 +142,8 @@ export interface Config {
   adminToken: string | undefined;
   /** NODUS_DEID_KEY: the secret keying research exports' pseudonyms; research snapshots need it. */
   deidentificationKey: string | undefined;
+  /** Brute-force protection: failed authentications a client address may have per window (ms). */
+  auth: { maxFailures: number; failureWindowMs: number };
   inference: {
     /** Folder with manifest.json and the .onnx files; undefined means the repository's models/. */
     modelsDir: string | undefined;
@@ -152,12 +200,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
         .split(',')
         .filter((entry) => entry.trim() !== '')
         .map((entry) => parseDicomPeer(entry)!),
+      unknownCallers: e.NODUS_DICOM_UNKNOWN_CALLERS,
+      maxAssociations: e.NODUS_DICOM_MAX_ASSOCIATIONS,
+    },
+    limits: {
+      maxInstanceBytes: e.NODUS_MAX_INSTANCE_BYTES,
+      ingestMemoryBytes: e.NODUS_INGEST_MEMORY_BYTES,
+      stowMaxRequestBytes: e.NODUS_STOW_MAX_REQUEST_BYTES,
+      apiMaxJsonBytes: e.NODUS_API_MAX_JSON_BYTES,
+      quarantineMaxBytes: e.NODUS_QUARANTINE_MAX_BYTES,
     },
     logLevel: e.NODUS_LOG_LEVEL,
     seriesQuietPeriodMs: e.NODUS_SERIES_QUIET_PERIOD_MS,
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
     adminToken: e.NODUS_ADMIN_TOKEN,
     deidentificationKey: e.NODUS_DEID_KEY,
+    auth: { maxFailures: e.NODUS_AUTH_MAX_FAILURES, failureWindowMs: e.NODUS_AUTH_FAILURE_WINDOW_MS },
     inference: {
       modelsDir: e.NODUS_MODELS_DIR ? path.resolve(cwd, e.NODUS_MODELS_DIR) : undefined,
       detector: e.NODUS_DETECTOR,

@@ -37,6 +37,8 @@ export interface InstanceHeader {
   sliceThicknessMm: number | undefined;
   kvp: number | undefined;
   instanceNumber: number | undefined;
+  /** ImagesInAcquisition (0020,1002): how many images the acquisition has, when the modality says. */
+  imagesInAcquisition: number | undefined;
   imagePositionPatient: [number, number, number] | undefined;
 }
 
@@ -45,7 +47,42 @@ export interface InstanceHeader {
  * default or Latin-1 character set are read with dicom-parser (fast, ~10x); everything else with dcmjs.
  */
 export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
-  return readInstanceHeaderFast(bytes) ?? readInstanceHeaderWithDcmjs(bytes);
+  const fast = readInstanceHeaderFast(bytes);
+  if (fast) return fast;
+  try {
+    return readInstanceHeaderWithDcmjs(bytes);
+  } catch (error) {
+    // A reader that stops at an element longer than the file reports what it did not reach ("missing
+    // StudyInstanceUID"): name the element that broke off instead.
+    const overrun = overrunElement(bytes);
+    if (!overrun) throw error;
+    throw new DomainError(
+      'INVALID_DICOM',
+      `element ${overrun.tag} declares ${overrun.length} bytes but only ${overrun.remaining} remain: the file is truncated or corrupt`,
+      { context: { tag: overrun.tag }, cause: error },
+    );
+  }
+}
+
+/** The element whose declared length runs past the end of the file, if parsing breaks off at one. */
+function overrunElement(bytes: Uint8Array): { tag: string; length: number; remaining: number } | undefined {
+  try {
+    dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });
+    return undefined;
+  } catch (thrown) {
+    const { exception, dataSet } = (thrown ?? {}) as { exception?: unknown; dataSet?: dicomParser.DataSet };
+    if (typeof exception !== 'string' || !exception.includes('buffer overrun') || !dataSet) return undefined;
+    const last = Object.values(dataSet.elements)
+      .sort((a, b) => a.dataOffset - b.dataOffset)
+      .at(-1);
+    if (!last || last.dataOffset + last.length <= bytes.length) return undefined;
+    const tag = last.tag.slice(1).toUpperCase();
+    return {
+      tag: `(${tag.slice(0, 4)},${tag.slice(4)})`,
+      length: last.length,
+      remaining: Math.max(0, bytes.length - last.dataOffset),
+    };
+  }
 }
 
 /** The dcmjs path: every transfer syntax and character set dcmjs reads. */
@@ -110,6 +147,7 @@ function headerFrom(ds: Record<string, unknown>, meta: Record<string, unknown>):
     sliceThicknessMm: num(ds.SliceThickness),
     kvp: num(ds.KVP),
     instanceNumber: num(ds.InstanceNumber),
+    imagesInAcquisition: positiveInteger(num(ds.ImagesInAcquisition)),
     imagePositionPatient:
       position?.length === 3 && position.every(Number.isFinite)
         ? [position[0]!, position[1]!, position[2]!]
@@ -137,6 +175,10 @@ function num(value: unknown): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+function positiveInteger(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 function personName(value: unknown): string | undefined {
@@ -191,6 +233,7 @@ const HEADER_TAGS: Record<string, { tag: string; kind: 'text' | 'number' | 'numb
   SliceThickness: { tag: 'x00180050', kind: 'number' },
   KVP: { tag: 'x00180060', kind: 'number' },
   InstanceNumber: { tag: 'x00200013', kind: 'number' },
+  ImagesInAcquisition: { tag: 'x00201002', kind: 'number' },
   ImagePositionPatient: { tag: 'x00200032', kind: 'numbers' },
 };
 

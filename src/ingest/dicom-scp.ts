@@ -9,9 +9,27 @@ import {
   CT_STORAGE_SOP_CLASSES,
   VERIFICATION_SOP_CLASS,
 } from './dimse/negotiation.js';
-import { NODUS_IMPLEMENTATION_CLASS_UID, NODUS_IMPLEMENTATION_VERSION, part10File } from './dimse/part10.js';
-import { STORE_STATUS, statusOfError, statusOfResult, type StoreStatus } from './dimse/store-status.js';
+import { readInstanceHeader } from '../dicom/read-instance.js';
+import { DomainError } from '../shared/errors.js';
+import { InstanceSpool, type ReceivedInstance } from './instance-spool.js';
+import { plainAddress, type KnownCallers } from './dimse/known-callers.js';
+import {
+  NODUS_IMPLEMENTATION_CLASS_UID,
+  NODUS_IMPLEMENTATION_VERSION,
+  part10Prefix,
+} from './dimse/part10.js';
+import { PduSizeGuard } from './dimse/pdu-size-guard.js';
+import {
+  STORE_STATUS,
+  errorComment,
+  statusOfError,
+  statusOfResult,
+  type StoreStatus,
+} from './dimse/store-status.js';
+import type { IngestSender } from './ingest-sender.js';
+import { receivingOf } from './receiving.js';
 import { storeInstance, type IngestDeps } from './store-instance.js';
+import { TransferSession } from './transfer-session.js';
 
 const { Dataset, Implementation, Scp } = dcmjsDimse;
 const { PresentationContextResult, RejectReason, RejectResult, RejectSource } = dcmjsDimse.constants;
@@ -33,6 +51,16 @@ export interface DicomScpOptions {
   port: number;
   ingest: IngestDeps;
   logger: Logger;
+  /** The application entities allowed to store, each bound to its institution. */
+  callers: KnownCallers;
+  /**
+   * What to do with C-STORE from a caller that is not configured: refuse the association (default), or
+   * accept it and keep every instance aside for an administrator (NODUS_DICOM_UNKNOWN_CALLERS=quarantine).
+   * Verification (C-ECHO) is answered for any caller.
+   */
+  unknownCallers?: 'refuse' | 'quarantine';
+  /** Associations open at once; more are rejected as "local limit exceeded" (NODUS_DICOM_MAX_ASSOCIATIONS). */
+  maxAssociations?: number;
 }
 
 export interface RunningDicomScp {
@@ -42,8 +70,6 @@ export interface RunningDicomScp {
   close: () => Promise<void>;
 }
 
-/** Largest data set accepted in one C-STORE; a larger one is drained and answered Out of Resources. */
-const MAX_INSTANCE_BYTES = 1024 ** 3;
 /**
  * The largest P-DATA-TF PDU we accept, bytes: large PDUs mean few PDUs (and little parsing) per slice.
  * dcmjs-dimse uses one value per association both as the limit it announces and as the limit for what it
@@ -54,12 +80,21 @@ const MAX_RECEIVE_PDU_BYTES = 256 * 1024;
 const PDU_TIMEOUT_MS = 60_000;
 /** How long a half-closed connection may linger before it is destroyed, ms. */
 const CLOSE_GRACE_MS = 5_000;
+/** Associations open at once unless configured. */
+const DEFAULT_MAX_ASSOCIATIONS = 32;
+/** An A-ASSOCIATE-RQ (or any PDU but P-DATA-TF) larger than this is no DICOM peer's, bytes. */
+const MAX_CONTROL_PDU_BYTES = 1024 * 1024;
 
 /** What the associations of one receiver share. */
 interface ReceiverContext {
   aeTitle: string;
   ingest: IngestDeps;
   logger: Logger;
+  callers: KnownCallers;
+  unknownCallers: 'refuse' | 'quarantine';
+  maxAssociations: number;
+  /** Associations accepted and not ended. */
+  open: number;
   /** Stores in progress, so that close() can let them finish. */
   inFlight: Set<Promise<unknown>>;
 }
@@ -81,6 +116,10 @@ export async function startDicomScp(options: DicomScpOptions): Promise<RunningDi
     aeTitle: options.aeTitle.trim(),
     ingest: options.ingest,
     logger,
+    callers: options.callers,
+    unknownCallers: options.unknownCallers ?? 'refuse',
+    maxAssociations: options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS,
+    open: 0,
     inFlight: new Set(),
   };
   const sockets = new Set<net.Socket>();
@@ -121,27 +160,55 @@ export async function startDicomScp(options: DicomScpOptions): Promise<RunningDi
   return { port, close };
 }
 
-/** Accumulates a C-STORE data set as the PDV chunks arrive: no parsing, no copy. */
+/**
+ * Receives a C-STORE data set as the PDV chunks arrive, into an instance spool (memory for small data sets,
+ * a file for large ones) behind the Part 10 file meta, so the result is the file to store. Never reports
+ * back-pressure to the library (it awaits 'drain' in a way that could reorder PDUs): when the spool's disk
+ * is behind, the association's socket is paused instead, and TCP slows the sender down.
+ */
 class DatasetCollector extends Writable {
-  readonly chunks: Buffer[] = [];
   readonly startedAt = performance.now();
-  byteLength = 0;
-  tooLarge = false;
+  /** Why the data set cannot be stored, found before it was read (an invalid UID in the command). */
+  readonly refusal: string | undefined;
+  private readonly spool: InstanceSpool | undefined;
 
-  constructor() {
-    // Never report back-pressure: the library awaits 'drain' in a way that could reorder PDUs.
-    super({ highWaterMark: MAX_INSTANCE_BYTES, decodeStrings: false });
+  constructor(
+    prefix: { spool: InstanceSpool } | { refusal: string },
+    private readonly socket: net.Socket,
+  ) {
+    super({ highWaterMark: Number.MAX_SAFE_INTEGER, decodeStrings: false });
+    if ('spool' in prefix) this.spool = prefix.spool;
+    else this.refusal = prefix.refusal;
+  }
+
+  get tooLarge(): boolean {
+    return this.spool?.tooLarge ?? false;
+  }
+
+  get byteLength(): number {
+    return this.spool?.byteLength ?? 0;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.byteLength += chunk.length;
-    if (this.byteLength > MAX_INSTANCE_BYTES) {
-      this.tooLarge = true;
-      this.chunks.length = 0;
-    } else if (!this.tooLarge) {
-      this.chunks.push(chunk);
+    if (this.spool && !this.spool.write(chunk)) {
+      this.socket.pause();
+      void this.spool.drained().then(() => this.socket.resume());
     }
     callback();
+  }
+
+  /** The received data set (with its file meta); undefined when it was refused or too large. */
+  async received(): Promise<ReceivedInstance | undefined> {
+    if (!this.spool) return undefined;
+    if (this.spool.tooLarge) {
+      await this.spool.abandon();
+      return undefined;
+    }
+    return this.spool.finish();
+  }
+
+  async abandon(): Promise<void> {
+    await this.spool?.abandon();
   }
 }
 
@@ -155,15 +222,26 @@ class ReceivedDataset extends Dataset {
   }
 }
 
+/** Who called: a configured sender bound to an institution, or an unknown one. */
+type Caller = { kind: 'known'; institutionId: string; institutionCode: string } | { kind: 'unknown' };
+
 /** One association (one TCP connection) of the receiver. */
 class StorageScp extends Scp {
   /** Set by the library's Network; true starts its association and PDU timers. */
   declare connected: boolean;
   private log: Logger;
   private callingAeTitle = '';
+  private readonly address: string;
+  private caller: Caller = { kind: 'unknown' };
+  private sender: IngestSender | undefined;
+  private transfer: TransferSession | undefined;
   private accepted = false;
-  private readonly counts = { stored: 0, duplicate: 0, failed: 0 };
+  private released = false;
+  private readonly counts = { stored: 0, duplicate: 0, quarantined: 0, failed: 0 };
   private readonly openedAt = Date.now();
+  /** This association's stores in progress: the transfer ends after them. */
+  private readonly stores = new Set<Promise<unknown>>();
+  private readonly guard: PduSizeGuard;
 
   constructor(
     private readonly connection: net.Socket,
@@ -175,18 +253,51 @@ class StorageScp extends Scp {
       connectTimeout: 3 * PDU_TIMEOUT_MS,
     });
     this.connected = true;
-    this.log = context.logger.child({ remote: `${connection.remoteAddress}:${connection.remotePort}` });
+    this.address = plainAddress(connection.remoteAddress ?? '');
+    this.log = context.logger.child({ remote: `${this.address}:${connection.remotePort}` });
+    // Checked before the library buffers a PDU: one larger than negotiated is aborted at its header.
+    this.guard = new PduSizeGuard(MAX_CONTROL_PDU_BYTES, (type, length, limit) => {
+      this.log.warn({ pduType: type, length, limit }, 'aborting a DICOM association: PDU over the limit');
+      connection.end(A_ABORT_INVALID_PDU_PARAMETER);
+      setTimeout(() => connection.destroy(), CLOSE_GRACE_MS).unref();
+    });
+    connection.prependListener('data', (chunk: Buffer) => this.guard.check(chunk));
     this.on('networkError', (error: Error) => {
       this.log.warn({ err: error }, 'DICOM connection error; closing it');
       this.hangUp();
     });
-    this.on('close', () => {
-      if (!this.accepted) return;
-      this.log.info({ ...this.counts, durationMs: Date.now() - this.openedAt }, 'DICOM association ended');
-    });
+    connection.once('close', () => void this.ended());
+  }
+
+  /** After the connection closed: ends the transfer once this association's stores are answered. */
+  private async ended(): Promise<void> {
+    if (!this.accepted) return;
+    this.context.open -= 1;
+    await Promise.allSettled([...this.stores]);
+    await this.transfer
+      ?.end(this.released ? 'complete' : 'interrupted')
+      .catch((error: unknown) => this.log.error({ err: error }, 'could not record the end of a transfer'));
+    const level = this.released ? 'info' : 'warn';
+    this.log[level](
+      { ...this.counts, durationMs: Date.now() - this.openedAt, released: this.released },
+      this.released
+        ? 'DICOM association ended'
+        : 'DICOM association ended without release: transfer interrupted',
+    );
   }
 
   override associationRequested(association: Association): void {
+    void this.decide(association).catch((error: unknown) => {
+      this.log.error({ err: error }, 'could not decide on a DICOM association; rejecting it');
+      this.reject(
+        RejectResult.Transient,
+        RejectSource.ServiceProviderPresentation,
+        RejectReason.TemporaryCongestion,
+      );
+    });
+  }
+
+  private async decide(association: Association): Promise<void> {
     this.callingAeTitle = association.getCallingAeTitle().trim();
     this.log = this.log.child({ callingAe: this.callingAeTitle });
     const calledAeTitle = association.getCalledAeTitle().trim();
@@ -195,30 +306,72 @@ class StorageScp extends Scp {
         { calledAe: calledAeTitle },
         'rejecting a DICOM association addressed to another AE title',
       );
-      this.sendAssociationReject(
-        RejectResult.Permanent,
-        RejectSource.ServiceUser,
-        RejectReason.CalledAeNotRecognized,
-      );
-      this.hangUp();
+      this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
       return;
     }
-    for (const { context } of association.getPresentationContexts()) negotiate(context);
+    if (this.context.open >= this.context.maxAssociations) {
+      this.log.warn({ open: this.context.open }, 'rejecting a DICOM association: too many open');
+      this.reject(
+        RejectResult.Transient,
+        RejectSource.ServiceProviderPresentation,
+        RejectReason.LocalLimitExceeded,
+      );
+      return;
+    }
+    const known = await this.context.callers.find(this.callingAeTitle, this.address);
+    this.caller = known ? { kind: 'known', ...known } : { kind: 'unknown' };
+    const mayStore = known !== undefined || this.context.unknownCallers === 'quarantine';
+    for (const { context } of association.getPresentationContexts()) negotiate(context, mayStore);
+    const acceptedContexts = association
+      .getPresentationContexts()
+      .filter(({ context }) => context.getResult() === PresentationContextResult.Accept).length;
+    if (acceptedContexts === 0) {
+      // Nothing proposed can be done: an association for nothing is refused (PS3.8 §7.1.1.2).
+      this.log.warn(
+        { proposed: association.getPresentationContexts().length, knownCaller: known !== undefined },
+        known || mayStore
+          ? 'rejecting a DICOM association: no proposed presentation context is supported'
+          : 'rejecting a DICOM association from an unknown calling AE title or address',
+      );
+      this.reject(
+        RejectResult.Permanent,
+        RejectSource.ServiceUser,
+        mayStore ? RejectReason.NoReasonGiven : RejectReason.CallingAeNotRecognized,
+      );
+      return;
+    }
     association.setMaxPduLength(MAX_RECEIVE_PDU_BYTES);
     this.sendAssociationAccept();
     this.accepted = true;
+    this.context.open += 1;
+    this.guard.setLimit(MAX_RECEIVE_PDU_BYTES);
+    this.transfer = new TransferSession(this.context.ingest.db);
+    this.sender = {
+      source: `dimse:${this.callingAeTitle}@${this.address}`,
+      transfer: this.transfer,
+      ...(known
+        ? { binding: { kind: 'fixed', institutionId: known.institutionId } }
+        : { quarantineAll: 'unknown-caller' }),
+    };
     this.log.info(
       {
-        accepted: association
-          .getPresentationContexts()
-          .filter(({ context }) => context.getResult() === PresentationContextResult.Accept).length,
+        accepted: acceptedContexts,
         proposed: association.getPresentationContexts().length,
+        institution: known?.institutionCode ?? null,
       },
-      'DICOM association accepted',
+      known
+        ? 'DICOM association accepted'
+        : 'DICOM association accepted from an unknown caller: quarantining',
     );
   }
 
+  private reject(result: number, source: number, reason: number): void {
+    this.sendAssociationReject(result, source, reason);
+    this.hangUp();
+  }
+
   override associationReleaseRequested(): void {
+    this.released = true;
     this.sendAssociationReleaseResponse();
   }
 
@@ -233,8 +386,19 @@ class StorageScp extends Scp {
     callback(response);
   }
 
-  override createStoreWritableStream(): Writable {
-    return new DatasetCollector();
+  override createStoreWritableStream(acceptedContext: PresentationContext, request: CStoreRequest): Writable {
+    try {
+      const prefix = part10Prefix({
+        sopClassUid: request.getAffectedSopClassUid(),
+        sopInstanceUid: request.getAffectedSopInstanceUid(),
+        transferSyntaxUid: acceptedContext.getAcceptedTransferSyntaxUid() ?? '',
+        sourceAeTitle: this.callingAeTitle,
+      });
+      const { receiving, budget } = receivingOf(this.context.ingest);
+      return new DatasetCollector({ spool: new InstanceSpool(receiving, budget, prefix) }, this.connection);
+    } catch (error) {
+      return new DatasetCollector({ refusal: messageOf(error) }, this.connection);
+    }
   }
 
   override createDatasetFromStoreWritableStream(
@@ -255,9 +419,13 @@ class StorageScp extends Scp {
       callback(response);
     });
     this.context.inFlight.add(storing);
+    this.stores.add(storing);
     void storing
       .catch((error: unknown) => this.log.error({ err: error }, 'could not answer a C-STORE'))
-      .finally(() => this.context.inFlight.delete(storing));
+      .finally(() => {
+        this.context.inFlight.delete(storing);
+        this.stores.delete(storing);
+      });
   }
 
   /** Stores one received instance; never rejects. */
@@ -265,32 +433,57 @@ class StorageScp extends Scp {
     const sopClassUid = request.getAffectedSopClassUid();
     const sopInstanceUid = request.getAffectedSopInstanceUid();
     const dataset = request.getDataset();
-    if (!CT_STORAGE_SOP_CLASSES.has(sopClassUid)) {
+    const fail = (status: StoreStatus): StoreStatus => {
       this.counts.failed += 1;
-      return { status: STORE_STATUS.sopClassNotSupported, errorComment: 'only CT storage SOP classes' };
+      return status;
+    };
+    if (!(dataset instanceof ReceivedDataset)) {
+      return fail({ status: STORE_STATUS.cannotUnderstand, errorComment: 'no data set' });
     }
-    if (!(dataset instanceof ReceivedDataset) || dataset.received.tooLarge) {
-      this.counts.failed += 1;
-      this.log.warn({ sopInstanceUid }, 'C-STORE without a data set or with one too large');
-      return { status: STORE_STATUS.outOfResources, errorComment: 'no data set, or one over 1 GiB' };
+    const collector = dataset.received;
+    if (!CT_STORAGE_SOP_CLASSES.has(sopClassUid)) {
+      await collector.abandon();
+      return fail({ status: STORE_STATUS.sopClassNotSupported, errorComment: 'only CT storage SOP classes' });
+    }
+    if (collector.refusal !== undefined) {
+      return fail({ status: STORE_STATUS.cannotUnderstand, errorComment: errorComment(collector.refusal) });
+    }
+    const { receiving } = receivingOf(this.context.ingest);
+    if (collector.tooLarge) {
+      await collector.abandon();
+      this.log.warn({ sopInstanceUid, bytes: collector.byteLength }, 'C-STORE data set over the size limit');
+      return fail({
+        status: STORE_STATUS.outOfResources,
+        errorComment: errorComment(`data set over ${receiving.maxInstanceBytes} bytes`),
+      });
     }
     const receivedAt = performance.now();
+    let instance: ReceivedInstance | undefined;
+    let release = () => {};
     try {
-      const bytes = part10File(
-        {
-          sopClassUid,
-          sopInstanceUid,
-          transferSyntaxUid: dataset.getTransferSyntaxUid(),
-          sourceAeTitle: this.callingAeTitle,
-        },
-        dataset.received.chunks,
-      );
-      const result = await storeInstance(this.context.ingest, bytes, `dimse:${this.callingAeTitle}`);
+      instance = await collector.received();
+      if (!instance) return fail({ status: STORE_STATUS.cannotUnderstand, errorComment: 'no data set' });
+      const loaded = await instance.load();
+      release = loaded.release;
+      const bytes = loaded.bytes;
+      const header = readInstanceHeader(bytes);
+      if (header.sopInstanceUid !== sopInstanceUid || header.sopClassUid !== sopClassUid) {
+        // PS3.4 §B.2.3: the data set must be the instance the command names.
+        this.log.warn(
+          { affectedSopInstanceUid: sopInstanceUid, sopInstanceUid: header.sopInstanceUid },
+          'refused a C-STORE whose data set is another SOP instance than the command names',
+        );
+        return fail({
+          status: STORE_STATUS.dataSetDoesNotMatchSopClass,
+          errorComment: 'data set SOP Class/Instance UID differs from the command',
+        });
+      }
+      const result = await storeInstance(this.context.ingest, bytes, this.sender!, header);
       if (result.outcome === 'conflict') {
         this.counts.failed += 1;
         this.log.warn(
-          { sopInstanceUid: result.sopInstanceUid, conflictBlobKey: result.conflictBlobKey },
-          'C-STORE of a known SOPInstanceUID with other content; kept aside',
+          { sopInstanceUid: result.sopInstanceUid, keptAside: result.keptAside },
+          'C-STORE of a known SOPInstanceUID with other content; not stored',
         );
       } else {
         this.counts[result.outcome] += 1;
@@ -299,17 +492,11 @@ class StorageScp extends Scp {
             sopInstanceUid: result.sopInstanceUid,
             outcome: result.outcome,
             bytes: bytes.byteLength,
-            receiveMs: Math.round(receivedAt - dataset.received.startedAt),
+            receiveMs: Math.round(receivedAt - collector.startedAt),
             storeMs: Math.round(performance.now() - receivedAt),
           },
           'C-STORE stored',
         );
-        if (result.sopInstanceUid !== sopInstanceUid) {
-          this.log.warn(
-            { affectedSopInstanceUid: sopInstanceUid, sopInstanceUid: result.sopInstanceUid },
-            'C-STORE data set SOPInstanceUID differs from the command',
-          );
-        }
       }
       return statusOfResult(result);
     } catch (error) {
@@ -318,6 +505,9 @@ class StorageScp extends Scp {
       if (status.fault) this.log.error({ err: error, sopInstanceUid }, 'could not store a received instance');
       else this.log.warn({ sopInstanceUid, reason: status.errorComment }, 'refused a received instance');
       return status;
+    } finally {
+      release();
+      await instance?.dispose();
     }
   }
 
@@ -328,13 +518,26 @@ class StorageScp extends Scp {
   }
 }
 
-/** Accepts Verification and CT storage with a supported transfer syntax; rejects everything else. */
-function negotiate(context: PresentationContext): void {
+/** A-ABORT PDU (PS3.8 §9.3.8): source 2 (service provider), reason 6 (invalid PDU parameter value). */
+const A_ABORT_INVALID_PDU_PARAMETER = Buffer.from([0x07, 0x00, 0, 0, 0, 4, 0, 0, 2, 6]);
+
+function messageOf(error: unknown): string {
+  return error instanceof DomainError || error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Accepts Verification, and CT storage with a supported transfer syntax when the caller may store;
+ * rejects everything else.
+ */
+function negotiate(context: PresentationContext, mayStore: boolean): void {
   const abstractSyntax = context.getAbstractSyntaxUid();
   const proposed = context.getTransferSyntaxUids();
   let transferSyntax: string | undefined;
   if (abstractSyntax === VERIFICATION_SOP_CLASS) {
     transferSyntax = chooseUncompressedTransferSyntax(proposed);
+  } else if (CT_STORAGE_SOP_CLASSES.has(abstractSyntax) && !mayStore) {
+    context.setResult(PresentationContextResult.RejectUser);
+    return;
   } else if (CT_STORAGE_SOP_CLASSES.has(abstractSyntax)) {
     transferSyntax = chooseStorageTransferSyntax(proposed);
   } else {

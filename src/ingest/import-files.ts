@@ -7,7 +7,10 @@ export interface ImportSummary {
   files: number;
   stored: number;
   duplicates: number;
-  conflicts: { file: string; sopInstanceUid: string; conflictBlobKey: string }[];
+  /** Instances whose SOPInstanceUID is already stored with other content (kept aside, within bounds). */
+  conflicts: { file: string; sopInstanceUid: string; keptAside: boolean }[];
+  /** Instances kept aside for an administrator instead of registered (another institution's). */
+  quarantined: number;
   /** DICOM files that cannot be used, with the reason. */
   rejected: { file: string; reason: string }[];
   /** Files that are not DICOM Part 10 at all (no "DICM" prefix), e.g. reader XML next to the slices. */
@@ -45,6 +48,7 @@ export async function importFiles(
     conflicts: [],
     rejected: [],
     skipped: [],
+    quarantined: 0,
     seriesInstanceUids: [],
   };
   const seriesSeen = new Set<string>();
@@ -59,12 +63,9 @@ export async function importFiles(
       const result = await storeInstance(deps, bytes, `import:${file}`);
       seriesSeen.add(result.seriesInstanceUid);
       if (result.outcome === 'conflict') {
-        summary.conflicts.push({
-          file,
-          sopInstanceUid: result.sopInstanceUid,
-          conflictBlobKey: result.conflictBlobKey,
-        });
-      } else if (result.outcome === 'stored') summary.stored += 1;
+        summary.conflicts.push({ file, sopInstanceUid: result.sopInstanceUid, keptAside: result.keptAside });
+      } else if (result.outcome === 'quarantined') summary.quarantined += 1;
+      else if (result.outcome === 'stored') summary.stored += 1;
       else summary.duplicates += 1;
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'INVALID_DICOM') throw error;

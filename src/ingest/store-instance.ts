@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { registerInstance } from '../db/repositories/instances.js';
+import { markSeriesReceiving } from '../db/repositories/series.js';
+import type { QuarantineReason } from '../db/schema/index.js';
+import { instanceContentDigest } from '../dicom/content-digest.js';
 import { decodeInstance } from '../dicom/pixel-data.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { senderOf, type IngestSender } from './ingest-sender.js';
+import { quarantineInstance, type QuarantineLimits } from './quarantine.js';
+import type { Receiving } from './receiving.js';
 
 /** nodus screens chest CT: every ingest route accepts instances of these modalities only. */
 export const ACCEPTED_MODALITIES: ReadonlySet<string> = new Set(['CT']);
@@ -14,31 +20,48 @@ export interface IngestDeps {
   blobs: BlobStore;
   /** Tells the series' workflow that an instance arrived (signal-with-start on `series:<uid>`). */
   notifySeries(seriesInstanceUid: string, sopInstanceUid: string): Promise<void>;
+  /** Bounds of the kept-aside copies; {@link DEFAULT_QUARANTINE_LIMITS} unless given. */
+  quarantineLimits?: QuarantineLimits | undefined;
+  /** Receiving instances: the size limit per instance, the spool for large ones, the memory budget. */
+  receiving?: Receiving | undefined;
+  /** Called for every instance kept aside (for logs and audit). */
+  onQuarantined?: ((event: QuarantineEvent) => void) | undefined;
+}
+
+/** An instance that was not registered but kept aside (or dropped at the quarantine's bounds). */
+export interface QuarantineEvent {
+  reason: QuarantineReason;
+  source: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  kept: boolean;
 }
 
 export type StoreInstanceResult =
   | { outcome: 'stored' | 'duplicate'; sopInstanceUid: string; seriesInstanceUid: string }
-  | {
-      outcome: 'conflict';
-      sopInstanceUid: string;
-      seriesInstanceUid: string;
-      /** Where the differing file was kept aside (the stored instance keeps its own blob). */
-      conflictBlobKey: string;
-    };
+  /** The SOPInstanceUID is already stored (in the sender's institutions) with other content; not stored. */
+  | { outcome: 'conflict'; sopInstanceUid: string; seriesInstanceUid: string; keptAside: boolean }
+  /**
+   * Kept aside for an administrator, not registered: it belongs to another institution, or the sender is
+   * unknown. The sender is answered exactly as for a stored instance, so it learns nothing.
+   */
+  | { outcome: 'quarantined'; sopInstanceUid: string; seriesInstanceUid: string };
 
 /**
  * The one ingest path for every route (C-STORE, STOW-RS, folder import): validates the header and decodes
- * the pixel data (refusing unusable instances with the reason), stores the
- * file, registers it, and signals the series workflow. When it resolves the instance is durable.
- * Throws a DomainError INVALID_DICOM for input that is not a usable DICOM instance.
+ * the pixel data (refusing unusable instances with the reason), registers the instance in the institution
+ * its sender may store into and stores the file, and signals the series workflow. When it resolves the
+ * instance is durable. Throws a DomainError INVALID_DICOM for input that is not a usable DICOM instance and
+ * FORBIDDEN for an InstitutionName the sender may not store into.
  */
 export async function storeInstance(
   deps: IngestDeps,
   bytes: Uint8Array,
-  source: string,
+  sender: IngestSender | string,
   /** The header, when the caller has already read it (STOW-RS checks the study first). */
   header: InstanceHeader = readInstanceHeader(bytes),
 ): Promise<StoreInstanceResult> {
+  const from = senderOf(sender);
   if (!ACCEPTED_MODALITIES.has(header.modality)) {
     throw new DomainError('INVALID_DICOM', `modality ${header.modality} is not CT`, {
       context: { sopInstanceUid: header.sopInstanceUid, modality: header.modality },
@@ -46,31 +69,65 @@ export async function storeInstance(
   }
   // Decode the pixel data once: truncated files and corrupt compressed data are refused here, per
   // instance, with the reason, rather than discovered later by reconstruction.
-  await decodeInstance(bytes);
+  const decoded = await decodeInstance(bytes);
+  const contentDigest = instanceContentDigest(bytes, decoded.pixels);
   const sha256 = datasetSha256(bytes);
   const { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop } = header;
-  // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other, even
-  // when they arrive at the same moment; the database decides which one is the instance.
-  const blobKey = `instances/${study}/${seriesUid}/${sop}.${sha256.slice(0, 16)}.dcm`;
-
-  if (!(await deps.blobs.has(blobKey))) await deps.blobs.put(blobKey, bytes);
-  const registered = await registerInstance(deps.db, header, {
-    blobKey,
-    sha256,
-    sizeBytes: bytes.byteLength,
-    source,
-  });
-
-  if (registered.outcome === 'conflict') {
-    return {
-      outcome: 'conflict',
+  const ids = { sopInstanceUid: sop, seriesInstanceUid: seriesUid };
+  const keepAside = async (reason: QuarantineReason, senderInstitutionId: string | null) => {
+    const { kept } = await quarantineInstance(deps, bytes, {
+      reason,
       sopInstanceUid: sop,
       seriesInstanceUid: seriesUid,
-      conflictBlobKey: blobKey,
-    };
+      studyInstanceUid: study,
+      senderInstitutionId,
+      source: from.source,
+      contentDigest,
+    });
+    deps.onQuarantined?.({ reason, source: from.source, kept, ...ids });
+    return kept;
+  };
+
+  if (from.quarantineAll) {
+    await keepAside(from.quarantineAll, null);
+    return { outcome: 'quarantined', ...ids };
   }
-  await deps.notifySeries(seriesUid, sop);
-  return { outcome: registered.outcome, sopInstanceUid: sop, seriesInstanceUid: seriesUid };
+  // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other.
+  const blobKey = `instances/${study}/${seriesUid}/${sop}.${sha256.slice(0, 16)}.dcm`;
+  const registered = await registerInstance(
+    deps.db,
+    header,
+    { blobKey, sha256, contentDigest, sizeBytes: bytes.byteLength, source: from.source },
+    from.binding ?? { kind: 'any' },
+    () => deps.blobs.put(blobKey, bytes),
+  );
+  switch (registered.outcome) {
+    case 'not-authorized':
+      throw new DomainError(
+        'FORBIDDEN',
+        registered.institutionName === undefined
+          ? 'the instance has no InstitutionName and the sender stores into more than one institution'
+          : `InstitutionName ${JSON.stringify(registered.institutionName)} is not an institution this sender may store into`,
+        { context: { reason: 'institution', sopInstanceUid: sop } },
+      );
+    case 'foreign':
+      await keepAside('foreign-institution', registered.institutionId);
+      return { outcome: 'quarantined', ...ids };
+    case 'conflict':
+      return {
+        outcome: 'conflict',
+        ...ids,
+        keptAside: await keepAside('conflict', registered.institutionId),
+      };
+    case 'stored':
+    case 'duplicate':
+      await from.transfer?.joined(registered.seriesId);
+      if (registered.outcome === 'stored') {
+        await markSeriesReceiving(deps.db, registered.seriesId, header.imagesInAcquisition);
+        await deps.notifySeries(seriesUid, sop);
+      }
+      return { outcome: registered.outcome, ...ids };
+  }
 }
 
 /**

@@ -20,6 +20,11 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,
+    bodyLimits: {
+      stowMaxRequestBytes: config.limits.stowMaxRequestBytes,
+      maxJsonBytes: config.limits.apiMaxJsonBytes,
+    },
+    authFailures: { maxFailures: config.auth.maxFailures, windowMs: config.auth.failureWindowMs },
     research: {
       deidentificationKey: config.deidentificationKey,
       workflows: researchWorkflows(temporal.client, { taskQueue: config.temporal.taskQueues.series }),

@@ -6,6 +6,9 @@ import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { newApiToken } from '../access/api-token.js';
 import { runMigrations } from '../db/migrate.js';
 import { startDicomScp } from '../ingest/dicom-scp.js';
+import { knownCallersIn } from '../ingest/dimse/known-callers.js';
+import { referencedBlobKeys } from '../db/repositories/instances.js';
+import { sweepFilesystemLitter } from '../storage/filesystem-litter.js';
 import { importFiles } from '../ingest/import-files.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
@@ -22,6 +25,7 @@ import { runDemo } from './demo.js';
 import { openPlatform, openPostgres, type Platform } from './platform.js';
 import { phantomCommand } from './phantom-command.js';
 import { volumeCommand } from './volume-command.js';
+import { aeAddCommand, aeListCommand, aeRemoveCommand, quarantineListCommand } from './ae-commands.js';
 import { tokenCreateCommand, userAddCommand } from './user-commands.js';
 import { startWorker } from './worker.js';
 
@@ -38,6 +42,9 @@ commands:
                          create an API user who sees the studies of the given institutions
   token create --email E [--label L] [--expires-days N]
                          issue a bearer token for a user (printed once; only its hash is stored)
+  ae add --ae-title T --address IP|CIDR --institution CODE [--description D] | ae list | ae remove <id>
+                         the DICOM senders allowed to C-STORE, each into its institution
+  quarantine list        instances kept aside (conflicts, other institutions', unknown callers')
   phantom --out <folder> [--matrix N] [--slice-mm S]
                          write a synthetic chest CT series with nodules of known size (phantom.json)
   volume <series-folder> --out <file.nii[.gz]>
@@ -97,8 +104,30 @@ async function withPlatform<T>(
   }
 }
 
+/** What a killed process left in the blob store: unfinished writes, unregistered blobs, spool files. */
+const LITTER_AGE_MS = 60 * 60 * 1000;
+
+/** Sweeps the blob store's litter in the background (a process that receives instances does it at start). */
+function sweepLitterInBackground(platform: Platform): void {
+  const { dataDir } = platform.config;
+  void sweepFilesystemLitter({
+    blobRoot: path.join(dataDir, 'blobs'),
+    spoolDir: path.join(dataDir, 'spool'),
+    referencedKeys: (prefix) => referencedBlobKeys(platform.database.db, prefix),
+    olderThanMs: LITTER_AGE_MS,
+  }).then(
+    (swept) => {
+      if (swept.partial + swept.unreferenced + swept.spool > 0) {
+        platform.logger.info(swept, 'removed what an earlier, killed process left in the blob store');
+      }
+    },
+    (error: unknown) => platform.logger.warn({ err: error }, 'could not sweep the blob store'),
+  );
+}
+
 /** The DICOM C-STORE receiver on NODUS_DICOM_AE_TITLE / NODUS_DICOM_PORT, next to the API. */
 function startScp(platform: Platform) {
+  sweepLitterInBackground(platform);
   const { config } = platform;
   return startDicomScp({
     aeTitle: config.dicom.aeTitle,
@@ -106,6 +135,9 @@ function startScp(platform: Platform) {
     port: config.dicom.port,
     ingest: platform.ingest,
     logger: platform.logger.child({ component: 'dicom-scp' }),
+    callers: knownCallersIn(platform.database.db),
+    unknownCallers: config.dicom.unknownCallers,
+    maxAssociations: config.dicom.maxAssociations,
   });
 }
 
@@ -115,7 +147,7 @@ function describe(platform: Platform, apiUrl?: string, dicomPort?: number): stri
     apiUrl && `  API          ${apiUrl}  (try ${apiUrl}/readyz, ${apiUrl}/openapi.json)`,
     apiUrl && `  STOW-RS      POST ${apiUrl}/dicomweb/studies  (multipart/related; type="application/dicom")`,
     dicomPort !== undefined &&
-      `  DICOM        AE ${aeTitle} on ${platform.config.api.host}:${dicomPort}  (storescu -aec ${aeTitle} ${platform.config.api.host} ${dicomPort} <files>)`,
+      `  DICOM        AE ${aeTitle} on ${platform.config.api.host}:${dicomPort}  (storescu -aec ${aeTitle} ${platform.config.api.host} ${dicomPort} <files>; allow a sender with nodus ae add)`,
     `  PostgreSQL   ${platform.embedded.postgres ? `embedded, data in ${path.join(platform.config.dataDir, 'postgres')}` : 'external (DATABASE_URL)'}`,
     `  Temporal     ${platform.temporalAddress}${platform.embedded.temporal ? ' (embedded dev server)' : ''}`,
     platform.temporalUiUrl && `  Temporal UI  ${platform.temporalUiUrl}`,
@@ -328,6 +360,45 @@ export async function main(argv: readonly string[]): Promise<number> {
         await postgres.close();
       }
       return 0;
+    }
+    case 'ae':
+    case 'quarantine': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          'ae-title': { type: 'string' },
+          address: { type: 'string' },
+          institution: { type: 'string' },
+          description: { type: 'string' },
+        },
+      });
+      const sub = positionals[0];
+      const usage =
+        'usage: nodus ae add --ae-title T --address IP|CIDR --institution CODE [--description D] | nodus ae list | nodus ae remove <id> | nodus quarantine list';
+      const valid =
+        command === 'quarantine'
+          ? sub === 'list'
+          : (sub === 'add' && values['ae-title'] && values.address && values.institution) ||
+            sub === 'list' ||
+            (sub === 'remove' && positionals[1]);
+      if (!valid) throw new DomainError('VALIDATION_FAILED', usage);
+      const postgres = await openPostgres(config, logger);
+      try {
+        await runMigrations(postgres.database);
+        const db = postgres.database.db;
+        if (command === 'quarantine') return await quarantineListCommand(db);
+        if (sub === 'list') return await aeListCommand(db);
+        if (sub === 'remove') return await aeRemoveCommand(db, positionals[1]!);
+        return await aeAddCommand(db, {
+          aeTitle: values['ae-title']!,
+          address: values.address!,
+          institution: values.institution!,
+          description: values.description,
+        });
+      } finally {
+        await postgres.close();
+      }
     }
     case 'user':
     case 'token': {

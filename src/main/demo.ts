@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { upsertApplicationEntity } from '../db/repositories/application-entities.js';
 import { importFiles } from '../ingest/import-files.js';
 import { runResearchDemo } from './demo-research.js';
 import { writePhantom } from './phantom-command.js';
@@ -133,7 +134,19 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   );
   if (platform.temporalUiUrl)
     out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
-  out('Send more: storescu to the DICOM line above, or STOW-RS to /dicomweb/studies.');
+  // storescu from this machine may store into the demo study's institution (senders are configured).
+  if (first) {
+    await upsertApplicationEntity(platform.database.db, {
+      aeTitle: 'STORESCU',
+      address: '127.0.0.1',
+      institutionCode: first.institutionCode,
+      description: 'npm run demo: storescu on this machine',
+    });
+    out(
+      `Send more: storescu to the DICOM line above (STORESCU from 127.0.0.1 stores into ${first.institutionCode}; ` +
+        'other senders: nodus ae add), or STOW-RS to /dicomweb/studies.',
+    );
+  }
   out(
     'Offline: npm run --silent nodus -- detect <series-folder> --json; nodus eval --lidc <case-folder> (see README).',
   );

@@ -1,9 +1,11 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/env.js';
 import { openDatabase, redactDatabaseUrl, type DatabaseHandle } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
+import { lockDataDir } from '../embedded/data-dir-lock.js';
 import { waitForPort } from '../embedded/free-port.js';
-import { startEmbeddedPostgres } from '../embedded/postgres.js';
+import { startEmbeddedPostgres, stopOrphanedPostgres } from '../embedded/postgres.js';
 import {
   readServicesFile,
   removeServicesFile,
@@ -11,8 +13,15 @@ import {
   type EmbeddedServices,
 } from '../embedded/services-file.js';
 import { resolveTemporalCli } from '../embedded/temporal-cli.js';
-import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
+import {
+  startTemporalDevServer,
+  stopOrphanedTemporalServers,
+  temporalDatabaseFile,
+} from '../embedded/temporal-dev-server.js';
 import { throttledSeriesNotifier } from '../ingest/series-notifier.js';
+import { DEFAULT_QUARANTINE_LIMITS } from '../ingest/quarantine.js';
+import { createReceiving } from '../ingest/receiving.js';
+import { DEFAULT_RECEIVING_LIMITS } from '../ingest/receiving-limits.js';
 import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
@@ -54,12 +63,6 @@ export async function openPlatform(
   logger: Logger,
   options: OpenPlatformOptions = {},
 ): Promise<Platform> {
-  const attached = await findRunningEmbeddedServices(configured, logger);
-  const config: Config = {
-    ...configured,
-    databaseUrl: configured.databaseUrl ?? attached?.databaseUrl,
-    temporal: { ...configured.temporal, address: configured.temporal.address ?? attached?.temporalAddress },
-  };
   const cleanups: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -67,7 +70,10 @@ export async function openPlatform(
     }
   };
   try {
-    const postgres = await openPostgres(config, logger);
+    const claim = await claimEmbeddedServices(configured, logger, { temporal: true });
+    cleanups.push(claim.release);
+    const { config } = claim;
+    const postgres = await connectPostgres(config, logger);
     cleanups.push(postgres.close);
     const { database, databaseUrl } = postgres;
     await runMigrations(database);
@@ -134,6 +140,18 @@ export async function openPlatform(
         db: database.db,
         blobs,
         notifySeries: notifier.notify,
+        receiving: createReceiving({
+          maxInstanceBytes: config.limits.maxInstanceBytes,
+          memoryBytes: config.limits.ingestMemoryBytes,
+          spoolAboveBytes: DEFAULT_RECEIVING_LIMITS.spoolAboveBytes,
+          spoolDir: path.join(config.dataDir, 'spool'),
+        }),
+        quarantineLimits: { ...DEFAULT_QUARANTINE_LIMITS, maxBytes: config.limits.quarantineMaxBytes },
+        onQuarantined: (event) =>
+          logger.warn(
+            { ...event },
+            event.kept ? 'instance kept aside in quarantine' : 'instance not kept: quarantine bounds reached',
+          ),
       },
       embedded,
       close,
@@ -144,28 +162,88 @@ export async function openPlatform(
   }
 }
 
+/** How long a nodus waits for the nodus that holds a data directory's lock to serve its embedded services. */
+const HOLDER_WAIT_MS = 60_000;
+
 /**
- * Another nodus process may already run embedded services on this data directory (see services-file.ts):
- * attach to them when they answer, rather than start a second server on the same files.
+ * Decides who runs the embedded services this process needs (PostgreSQL unless DATABASE_URL is set, and,
+ * when `temporal`, Temporal unless TEMPORAL_ADDRESS is set). The one nodus holding the data directory's
+ * lock runs them: this process, when it can take the lock, after stopping what a nodus that died left
+ * running on those files; else the live holder, whose services (services.env) this process attaches to,
+ * waiting while the holder starts or restarts them. Never two servers on the same files.
  */
-async function findRunningEmbeddedServices(
-  config: Config,
+async function claimEmbeddedServices(
+  configured: Config,
   logger: Logger,
+  wanted: { temporal: boolean },
+): Promise<{ config: Config; release: () => Promise<void> }> {
+  const needs = {
+    postgres: configured.databaseUrl === undefined,
+    temporal: wanted.temporal && configured.temporal.address === undefined,
+  };
+  if (!needs.postgres && !needs.temporal) return { config: configured, release: async () => {} };
+  const { dataDir } = configured;
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  for (let attempt = 0; ; attempt += 1) {
+    const lock = await lockDataDir(dataDir);
+    if (lock.acquired) {
+      try {
+        await stopOrphanedPostgres(path.join(dataDir, 'postgres'), logger);
+        await stopOrphanedTemporalServers(temporalDatabaseFile(dataDir), logger);
+      } catch (error) {
+        await lock.release();
+        throw error;
+      }
+      return { config: configured, release: lock.release };
+    }
+    const running = await findRunningEmbeddedServices(dataDir, needs);
+    if (running) {
+      logger.info({ dataDir, pid: lock.holder.pid }, 'attaching to the embedded services of a running nodus');
+      const config: Config = {
+        ...configured,
+        databaseUrl: configured.databaseUrl ?? running.databaseUrl,
+        temporal: { ...configured.temporal, address: configured.temporal.address ?? running.temporalAddress },
+      };
+      return { config, release: async () => {} };
+    }
+    if (Date.now() > deadline) {
+      throw new DomainError(
+        'DEPENDENCY_UNAVAILABLE',
+        `the embedded services in ${dataDir} belong to nodus process ${lock.holder.pid}, which does not ` +
+          'serve them: wait for it, stop it, or use another NODUS_DATA_DIR',
+        { retryable: true },
+      );
+    }
+    if (attempt === 0) {
+      logger.info({ dataDir, pid: lock.holder.pid }, 'waiting for the nodus that runs the embedded services');
+    }
+    await sleep(500);
+  }
+}
+
+/** The services a live nodus runs on this data directory (services.env), when each one needed answers. */
+async function findRunningEmbeddedServices(
+  dataDir: string,
+  needs: { postgres: boolean; temporal: boolean },
 ): Promise<EmbeddedServices | undefined> {
-  if (config.databaseUrl !== undefined && config.temporal.address !== undefined) return undefined;
-  const running = await readServicesFile(config.dataDir);
-  if (!running?.databaseUrl || !running.temporalAddress) return undefined;
-  const [host, port] = running.temporalAddress.split(':');
-  const probe = openDatabase(running.databaseUrl, { max: 1 });
+  const running = await readServicesFile(dataDir);
+  if (!running) return undefined;
+  if ((needs.postgres && !running.databaseUrl) || (needs.temporal && !running.temporalAddress)) {
+    return undefined;
+  }
+  const probe =
+    needs.postgres && running.databaseUrl ? openDatabase(running.databaseUrl, { max: 1 }) : undefined;
   try {
-    await probe.sql`select 1`;
-    await waitForPort(host ?? '127.0.0.1', Number(port), 1000);
-    logger.info({ dataDir: config.dataDir }, 'attaching to the embedded services of a running nodus');
+    if (probe) await probe.sql`select 1`;
+    if (needs.temporal && running.temporalAddress) {
+      const [host, port] = running.temporalAddress.split(':');
+      await waitForPort(host ?? '127.0.0.1', Number(port), 1000);
+    }
     return running;
   } catch {
     return undefined;
   } finally {
-    await probe.close();
+    await probe?.close();
   }
 }
 
@@ -185,13 +263,36 @@ async function connectWithRetry(
   }
 }
 
-/** Opens PostgreSQL (embedded when DATABASE_URL is unset: a running nodus's, else its own) and checks it answers. */
+/**
+ * Opens PostgreSQL (embedded when DATABASE_URL is unset: a running nodus's, else its own) and checks it
+ * answers.
+ */
 export async function openPostgres(
+  configured: Config,
+  logger: Logger,
+): Promise<{ database: DatabaseHandle; databaseUrl: string; close: () => Promise<void> }> {
+  const claim = await claimEmbeddedServices(configured, logger, { temporal: false });
+  try {
+    const postgres = await connectPostgres(claim.config, logger);
+    return {
+      ...postgres,
+      close: async () => {
+        await postgres.close();
+        await claim.release();
+      },
+    };
+  } catch (error) {
+    await claim.release();
+    throw error;
+  }
+}
+
+/** Connects to DATABASE_URL, or to an embedded PostgreSQL started here when it is unset. */
+async function connectPostgres(
   config: Config,
   logger: Logger,
 ): Promise<{ database: DatabaseHandle; databaseUrl: string; close: () => Promise<void> }> {
-  // A running nodus's embedded PostgreSQL is shared rather than started twice on the same files.
-  let databaseUrl = config.databaseUrl ?? (await findRunningEmbeddedServices(config, logger))?.databaseUrl;
+  let databaseUrl = config.databaseUrl;
   let stopEmbedded = async () => {};
   if (databaseUrl === undefined) {
     const embedded = await startEmbeddedPostgres(config.dataDir, logger);

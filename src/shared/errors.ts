@@ -15,7 +15,11 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   /** A valid token whose user may not do this (role) or see this (institution). */
   'FORBIDDEN',
+  /** Too many failed authentications from the caller's address: refused until its window ends (Retry-After). */
+  'RATE_LIMITED',
   'CONFLICT',
+  /** A request body, or one instance in it, over a configured limit. */
+  'PAYLOAD_TOO_LARGE',
   'DEPENDENCY_UNAVAILABLE',
   'INTERNAL',
 ] as const;

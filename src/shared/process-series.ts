@@ -7,6 +7,12 @@ export interface ProcessSeriesInput {
   quietPeriodMs: number;
   /** Task queue of the inference activities; the workflow's own queue when absent (one worker does all). */
   inferenceTaskQueue?: string | undefined;
+  /**
+   * How long an incomplete series (a gap, fewer instances than announced, a cut-off transfer) waits for the
+   * rest before its workflow ends as `incomplete` (milliseconds); 7 days when absent. Later instances start a
+   * new run.
+   */
+  incompleteWaitMs?: number | undefined;
 }
 
 /** Payload of the `instanceStored` signal, sent once per stored instance (signal-with-start). */
@@ -26,7 +32,7 @@ export interface ProcessSeriesResult {
   /** The study's AI Lung-RADS category, when this series set it (absent when a reader already acted). */
   lungRadsCategory?: string | undefined;
   /** Quality gate findings: why the series was rejected, or caveats. */
-  quality?: { code: string; severity: 'caveat' | 'reject'; message: string }[];
+  quality?: { code: string; severity: 'caveat' | 'reject' | 'incomplete'; message: string }[];
   error?: { code: string; message: string };
 }
 

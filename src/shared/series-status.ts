@@ -6,6 +6,8 @@ export const SERIES_STATUSES = [
   'done',
   'failed',
   'rejected',
+  /** Processed as far as it came, but not complete (a gap, fewer instances than announced, a cut transfer). */
+  'incomplete',
 ] as const;
 
 export type SeriesStatus = (typeof SERIES_STATUSES)[number];

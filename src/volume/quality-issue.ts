@@ -1,5 +1,6 @@
 /**
- * A reason a series is not processed (`reject`) or is processed with a caveat (`caveat`).
+ * A reason a series is not processed (`reject`), is not complete yet (`incomplete`: part of the stack or of
+ * the transfer is missing; Lung-RADS 0 while nodus waits for the rest), or is processed with a caveat.
  * Codes are stable; Lung-RADS maps them to category 0 later.
  */
 export interface QualityIssue {
@@ -18,7 +19,9 @@ export interface QualityIssue {
     | 'missing-slices'
     | 'thick-slices'
     | 'too-few-slices'
-    | 'incomplete-coverage';
-  severity: 'caveat' | 'reject';
+    | 'incomplete-coverage'
+    | 'fewer-than-announced'
+    | 'transfer-interrupted';
+  severity: 'caveat' | 'reject' | 'incomplete';
   message: string;
 }

@@ -99,7 +99,8 @@ export function reconstructVolume(slices: readonly HuSlice[]): Reconstruction {
     const missing = gaps.reduce((n, step) => n + Math.round(step / medianStep) - 1, 0);
     issues.push({
       code: 'missing-slices',
-      severity: 'caveat',
+      // Part of the lungs is not imaged: not a complete screening exam until the slices arrive.
+      severity: 'incomplete',
       message: `${gaps.length} gap(s) in the slice positions (about ${missing} slice(s) missing); interpolated`,
     });
   }

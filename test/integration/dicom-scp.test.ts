@@ -7,10 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertApplicationEntity } from '../../src/db/repositories/application-entities.js';
 import { findSeries } from '../../src/db/repositories/series.js';
-import { instances } from '../../src/db/schema/index.js';
+import { instances, series } from '../../src/db/schema/index.js';
 import { readInstanceHeader } from '../../src/dicom/read-instance.js';
 import { startDicomScp, type RunningDicomScp } from '../../src/ingest/dicom-scp.js';
+import { knownCallersIn } from '../../src/ingest/dimse/known-callers.js';
+import { createReceiving } from '../../src/ingest/receiving.js';
+import { associateRequest, rawConnection } from '../fixtures/raw-association.js';
+import { storeWithAffectedUid } from '../fixtures/store-with-affected-uid.js';
+import { institutionOfSeries } from '../fixtures/institution-of-series.js';
 import type { IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { sampleDir } from '../fixtures/sample-data.js';
@@ -19,10 +25,13 @@ import { connectTestServices, testLogger } from './services.js';
 
 const AE_TITLE = 'NODUS_TEST';
 const CALLING_AE = 'TEST_SCU';
+const SENDER_INSTITUTION = 'SCP-TEST-SITE';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
+/** How long the receiver waits for a peer to close after an abort (src/ingest/dicom-scp.ts). */
+const CLOSE_GRACE_MS = 5_000;
 
 /** The data set of a Part 10 file: what follows the File Meta Information group (explicit VR LE). */
 function datasetOf(file: Uint8Array): Buffer {
@@ -50,7 +59,20 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
         return Promise.resolve();
       },
     };
-    scp = await startDicomScp({ aeTitle: AE_TITLE, host: '127.0.0.1', port: 0, ingest, logger: testLogger });
+    // The test's storescu calls from 127.0.0.1 as TEST_SCU, a sender configured for one institution.
+    await upsertApplicationEntity(services.database.db, {
+      aeTitle: CALLING_AE,
+      address: '127.0.0.1',
+      institutionCode: SENDER_INSTITUTION,
+    });
+    scp = await startDicomScp({
+      aeTitle: AE_TITLE,
+      host: '127.0.0.1',
+      port: 0,
+      ingest,
+      logger: testLogger,
+      callers: knownCallersIn(services.database.db, 0),
+    });
   });
 
   afterAll(async () => {
@@ -127,7 +149,7 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
         transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN,
       });
       expect(datasetOf(blob).equals(datasetOf(file.bytes))).toBe(true);
-      expect(source).toBe(`dimse:${CALLING_AE}`);
+      expect(source).toBe(`dimse:${CALLING_AE}@127.0.0.1`);
       expect(notified).toContain(file.sopInstanceUid);
     }
   });
@@ -172,10 +194,38 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
 
   it('refuses a non-CT SOP class at presentation-context level', async () => {
     const sent = await writeSeries(1, { sopClassUid: MR_IMAGE_STORAGE, modality: 'MR' });
+    // storescu proposes every storage SOP class: the CT ones are accepted, MR has no context.
     const store = await dcmtk('storescu', [...peer(), sent.files[0]!.path]);
     expect(store.code).not.toBe(0);
     expect(store.output).toMatch(/No presentation context for: \(MR\)/);
     expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toBeUndefined();
+  });
+
+  it('rejects an association whose every proposed presentation context it refuses', async () => {
+    const sent = await writeSeries(1, { sopClassUid: MR_IMAGE_STORAGE, modality: 'MR' });
+    // -R: propose only the SOP classes of the files, here MR alone.
+    const store = await dcmtk('storescu', [...peer(), '-R', sent.files[0]!.path]);
+    expect(store.code).not.toBe(0);
+    expect(store.output).toMatch(/Association Rejected/);
+    expect(store.output).not.toMatch(/Association Accepted/);
+    expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toBeUndefined();
+  });
+
+  it('stores only from configured callers: an unknown AE title is rejected, C-ECHO is answered', async () => {
+    const sent = await writeSeries(1);
+    const unknown = ['-aet', 'UNKNOWN_SCU', '-aec', AE_TITLE, '127.0.0.1', String(scp.port)];
+    const store = await dcmtk('storescu', [...unknown, sent.files[0]!.path]);
+    expect(store.code).not.toBe(0);
+    expect(store.output).toMatch(/Association Rejected/);
+    expect(store.output).toMatch(/Calling AE Title Not Recognized/);
+    expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toBeUndefined();
+    expect((await dcmtk('echoscu', unknown)).code).toBe(0);
+  });
+
+  it("registers a configured caller's instances in its institution, whatever their InstitutionName", async () => {
+    const sent = await writeSeries(1, { institutionName: 'Some Other Hospital' });
+    expect((await dcmtk('storescu', [...peer(), sent.files[0]!.path])).code).toBe(0);
+    expect(await institutionOfSeries(ingest.db, sent.seriesInstanceUid)).toBe(SENDER_INSTITUTION);
   });
 
   it.each([
@@ -200,7 +250,7 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
     expect(await findSeries(ingest.db, good.seriesInstanceUid)).toMatchObject({ instanceCount: 2 });
   });
 
-  it('answers 0x0111 for a known SOPInstanceUID with other content and keeps the stored one', async () => {
+  it('answers 0xC111 for a known SOPInstanceUID with other content and keeps the stored one', async () => {
     const sent = await writeSeries(1);
     const original = sent.files[0]!;
     expect((await dcmtk('storescu', [...peer(), original.path])).code).toBe(0);
@@ -219,8 +269,8 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
     );
     const conflict = await dcmtk('storescu', ['-d', ...peer(), altered]);
     expect(conflict.code).not.toBe(0);
-    expect(conflict.output).toMatch(/DIMSE Status\s*: 0x0111/);
-    expect(conflict.output).toContain('[SOPInstanceUID already stored with other content]');
+    expect(conflict.output).toMatch(/DIMSE Status\s*: 0xc111: Error: Cannot understand/);
+    expect(conflict.output).toContain('[SOP Instance UID already stored with other content]');
     const { blob: stored } = await storedInstance(original.sopInstanceUid);
     expect(datasetOf(stored).equals(datasetOf(original.bytes))).toBe(true);
     expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toMatchObject({ instanceCount: 1 });
@@ -260,10 +310,115 @@ describe('DICOM receiver (C-ECHO, C-STORE) with DCMTK echoscu/storescu, on real 
     expect(await exited).toBe('SIGKILL');
     const partial = await findSeries(ingest.db, sent.seriesInstanceUid);
     expect(partial?.instanceCount).toBeLessThan(60);
+    // The association ended without A-RELEASE: the series' transfer is recorded as interrupted.
+    const transfer = async () =>
+      (
+        await ingest.db
+          .select({ open: series.openTransfers, interrupted: series.transferInterrupted })
+          .from(series)
+          .where(eq(series.seriesInstanceUid, sent.seriesInstanceUid))
+      )[0];
+    for (let i = 0; i < 100 && (await transfer())?.interrupted !== true; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await transfer()).toEqual({ open: 0, interrupted: true });
 
     const resend = await dcmtk('storescu', [...peer(), '+sd', sent.folder]);
     expect(resend.code, resend.output).toBe(0);
     expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toMatchObject({ instanceCount: 60 });
+    for (let i = 0; i < 100 && (await transfer())?.interrupted !== false; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await transfer()).toEqual({ open: 0, interrupted: false });
+  });
+
+  it('aborts an association whose PDU declares more than the negotiated maximum, at its header', async () => {
+    const connection = await rawConnection(scp.port);
+    connection.socket.write(associateRequest(AE_TITLE, CALLING_AE));
+    expect(await connection.pduTypes()).toEqual([0x02]); // A-ASSOCIATE-AC
+    // A P-DATA-TF PDU declaring 1 GiB, four times the 256 KiB nodus negotiated; only its header is sent.
+    const header = Buffer.from([0x04, 0x00, 0x40, 0x00, 0x00, 0x00]);
+    const sentAt = performance.now();
+    connection.socket.write(header);
+    await connection.closed;
+    const pdus = connection.received();
+    expect(pdus[pdus.length - 10]).toBe(0x07); // A-ABORT
+    expect([...pdus.subarray(pdus.length - 2)]).toEqual([2, 6]); // service provider, invalid PDU parameter
+    expect(performance.now() - sentAt).toBeLessThan(CLOSE_GRACE_MS);
+    expect((await dcmtk('echoscu', peer())).code).toBe(0);
+  });
+
+  it('aborts a PDU over 1 MiB before an association is accepted', async () => {
+    const connection = await rawConnection(scp.port);
+    connection.socket.write(Buffer.from([0x01, 0x00, 0x7f, 0xff, 0xff, 0xff]));
+    await connection.closed;
+    expect(connection.received()[0]).toBe(0x07);
+  });
+
+  describe('with small limits', () => {
+    let limited: RunningDicomScp;
+    const limitedPeer = () => ['-aet', CALLING_AE, '-aec', AE_TITLE, '127.0.0.1', String(limited.port)];
+
+    beforeAll(async () => {
+      limited = await startDicomScp({
+        aeTitle: AE_TITLE,
+        host: '127.0.0.1',
+        port: 0,
+        ingest: {
+          ...ingest,
+          receiving: createReceiving({
+            maxInstanceBytes: 3 * 1024 * 1024,
+            spoolAboveBytes: 64 * 1024,
+            spoolDir: path.join(workDir, 'spool'),
+            memoryBytes: 8 * 1024 * 1024,
+          }),
+        },
+        logger: testLogger,
+        callers: knownCallersIn(services.database.db, 0),
+        maxAssociations: 1,
+      });
+    });
+    afterAll(() => limited?.close());
+
+    it('receives a data set over the in-memory threshold through a spool file, and leaves no file behind', async () => {
+      const sent = await writeSeries(1, { matrix: 1024 }); // 2 MiB
+      const store = await dcmtk('storescu', [...limitedPeer(), sent.files[0]!.path]);
+      expect(store.code, store.output).toBe(0);
+      expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toMatchObject({ instanceCount: 1 });
+      expect(await fs.readdir(path.join(workDir, 'spool'))).toEqual([]);
+    });
+
+    it('answers a data set over NODUS_MAX_INSTANCE_BYTES with 0xA700 naming the limit', async () => {
+      const sent = await writeSeries(1, { matrix: 1536 }); // 4.5 MiB
+      const store = await dcmtk('storescu', ['-d', ...limitedPeer(), sent.files[0]!.path]);
+      expect(store.output).toMatch(/DIMSE Status\s*: 0xa700/);
+      expect(store.output).toContain('[data set over 3145728 bytes]');
+      expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toBeUndefined();
+      expect(await fs.readdir(path.join(workDir, 'spool'))).toEqual([]);
+    });
+
+    it('rejects an association over NODUS_DICOM_MAX_ASSOCIATIONS as a local limit', async () => {
+      const holder = await rawConnection(limited.port);
+      holder.socket.write(associateRequest(AE_TITLE, CALLING_AE));
+      expect(await holder.pduTypes()).toEqual([0x02]);
+      const echo = await dcmtk('echoscu', limitedPeer());
+      expect(echo.code).not.toBe(0);
+      expect(echo.output).toMatch(/Local Limit Exceeded/);
+      holder.socket.destroy();
+      await holder.closed;
+      for (let i = 0; i < 50 && (await dcmtk('echoscu', limitedPeer())).code !== 0; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect((await dcmtk('echoscu', limitedPeer())).code).toBe(0);
+    });
+  });
+
+  it('refuses (0xA900) a C-STORE whose data set is another instance than its Affected SOP Instance UID', async () => {
+    const sent = await writeSeries(1);
+    const claimed = testUid();
+    const status = await storeWithAffectedUid(scp.port, AE_TITLE, CALLING_AE, sent.files[0]!.bytes, claimed);
+    expect(status).toBe(0xa900);
+    expect(await findSeries(ingest.db, sent.seriesInstanceUid)).toBeUndefined();
   });
 
   const lidcCase = sampleDir && path.join(sampleDir, 'lidc', 'LIDC-IDRI-0001');

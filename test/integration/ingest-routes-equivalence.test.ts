@@ -9,7 +9,9 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { listSeriesInstanceBlobs } from '../../src/db/repositories/instances.js';
 import { writeCtSeries } from '../../src/dicom/write-ct-series.js';
+import { upsertApplicationEntity } from '../../src/db/repositories/application-entities.js';
 import { startDicomScp } from '../../src/ingest/dicom-scp.js';
+import { knownCallersIn } from '../../src/ingest/dimse/known-callers.js';
 import type { IngestDeps } from '../../src/ingest/store-instance.js';
 import { buildChestPhantom } from '../../src/phantom/chest-phantom.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
@@ -90,12 +92,18 @@ describe('C-STORE (storescu) and STOW-RS give identical volumes', () => {
       notifySeries: noSignal,
     };
 
+    await upsertApplicationEntity(services.database.db, {
+      aeTitle: 'STORESCU',
+      address: '127.0.0.1',
+      institutionCode: 'ROUTES-SITE',
+    });
     const scp = await startDicomScp({
       aeTitle: 'NODUS',
       host: '127.0.0.1',
       port: 0,
       ingest: dimse,
       logger: testLogger,
+      callers: knownCallersIn(services.database.db, 0),
     });
     try {
       const sent = await dcmtk('storescu', ['-aec', 'NODUS', '+sd', '127.0.0.1', String(scp.port), folder]);

@@ -5,7 +5,14 @@ import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
 import { decodeNifti1Volume } from '../../src/volume/nifti.js';
 import { createApp } from '../../src/api/app.js';
 import { openDatabase } from '../../src/db/client.js';
-import { auditEvents, inferenceRuns, series } from '../../src/db/schema/index.js';
+import {
+  auditEvents,
+  inferenceRuns,
+  quarantinedInstances,
+  series,
+  studyReviews,
+} from '../../src/db/schema/index.js';
+import { TransferSession } from '../../src/ingest/transfer-session.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { seriesWorkflows, type SeriesWorkflows } from '../../src/temporal/series-workflows.js';
@@ -255,9 +262,24 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect((await storeInstance(ingest, original, 'test')).outcome).toBe('duplicate');
     const altered = syntheticCtInstance({ ...ids, pixelSeed: 7 });
     const conflict = await storeInstance(ingest, altered, 'test');
-    expect(conflict.outcome).toBe('conflict');
-    if (conflict.outcome !== 'conflict') return;
-    expect(await ingest.blobs.get(conflict.conflictBlobKey)).toEqual(Buffer.from(altered));
+    expect(conflict).toMatchObject({ outcome: 'conflict', keptAside: true });
+    const [keptAside] = await services.database.db
+      .select()
+      .from(quarantinedInstances)
+      .where(eq(quarantinedInstances.sopInstanceUid, ids.sopInstanceUid));
+    expect(keptAside).toMatchObject({ reason: 'conflict', source: 'test' });
+    expect(Buffer.from(await ingest.blobs.get(keptAside!.blobKey))).toEqual(Buffer.from(altered));
+    // The same conflicting content again is not kept twice.
+    expect(await storeInstance(ingest, altered, 'test')).toMatchObject({
+      outcome: 'conflict',
+      keptAside: true,
+    });
+    expect(
+      await services.database.db
+        .select()
+        .from(quarantinedInstances)
+        .where(eq(quarantinedInstances.sopInstanceUid, ids.sopInstanceUid)),
+    ).toHaveLength(1);
     const stored = await ingest.blobs.get(
       (await findInstanceBlobKey(services.database.db, ids.sopInstanceUid))!,
     );
@@ -305,5 +327,117 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
       checks: { postgres: { ok: false }, temporal: { ok: true } },
     });
     await unreachable.close();
+  });
+
+  describe('a series is triaged only once it is complete', () => {
+    const signalling = () => ({
+      ...ingest,
+      notifySeries: (s: string, sop: string) => workflows.instanceStored(s, sop),
+    });
+
+    /** The study's worklist row of a series. */
+    async function reviewOf(seriesUid: string) {
+      const [row] = await services.database.db
+        .select({
+          status: studyReviews.status,
+          aiCategory: studyReviews.aiCategory,
+          lungRads: studyReviews.lungRads,
+        })
+        .from(series)
+        .innerJoin(studyReviews, eq(studyReviews.studyId, series.studyId))
+        .where(eq(series.seriesInstanceUid, seriesUid));
+      return row;
+    }
+
+    async function seriesStatus(seriesUid: string) {
+      return ((await (await app.request(`/api/series/${seriesUid}`)).json()) as { status: string }).status;
+    }
+
+    async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let value = await read();
+      while (!done(value) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        value = await read();
+      }
+      return value;
+    }
+
+    /** Stores files in one transfer that ends as given. */
+    async function transfer(files: readonly Uint8Array[], end: 'complete' | 'interrupted') {
+      const session = new TransferSession(services.database.db);
+      for (const bytes of files) {
+        await storeInstance(signalling(), bytes, { source: 'test:transfer', transfer: session });
+      }
+      await session.end(end);
+    }
+
+    it('marks a series whose sender died at 30 of 60 slices incomplete (Lung-RADS 0), then processes the rest', async () => {
+      const { files, seriesInstanceUid } = phantomSeries();
+      await transfer(files.slice(0, 30), 'interrupted');
+      const review = await until(
+        () => reviewOf(seriesInstanceUid),
+        (r) => r?.status === 'incomplete',
+      );
+      expect(review).toMatchObject({ status: 'incomplete', aiCategory: '0' });
+      expect(JSON.stringify(review!.lungRads)).toMatch(
+        /transfer-interrupted: the transfer of this series was cut off after 30/,
+      );
+      expect(await seriesStatus(seriesInstanceUid)).toBe('incomplete');
+      const handle = services.client.workflow.getHandle(`series:${seriesInstanceUid}`);
+      expect(await handle.query('progress')).toMatchObject({ stage: 'waiting-for-instances' });
+
+      await transfer(files.slice(30), 'complete');
+      const result = await workflows.result(seriesInstanceUid);
+      expect(result).toMatchObject({ status: 'done', instanceCount: 60 });
+      const after = await reviewOf(seriesInstanceUid);
+      expect(after?.status).toBe('ready');
+      expect(after?.aiCategory).not.toBe('0');
+    });
+
+    it('marks a series with a gap in its slice stack incomplete until the missing slices arrive', async () => {
+      const { files, seriesInstanceUid } = phantomSeries();
+      const missing = new Set([20, 21, 22]);
+      await transfer(
+        files.filter((_, k) => !missing.has(k)),
+        'complete',
+      );
+      const review = await until(
+        () => reviewOf(seriesInstanceUid),
+        (r) => r?.status === 'incomplete',
+      );
+      expect(review?.aiCategory).toBe('0');
+      expect(JSON.stringify(review!.lungRads)).toMatch(/missing-slices: 1 gap\(s\)/);
+      await transfer(
+        files.filter((_, k) => missing.has(k)),
+        'complete',
+      );
+      expect(await workflows.result(seriesInstanceUid)).toMatchObject({ status: 'done', instanceCount: 60 });
+    });
+
+    it('shows a series as receiving, never as a final status, while its transfer is still open', async () => {
+      const study = testUid();
+      const seriesUid = testUid();
+      const session = new TransferSession(services.database.db);
+      const slice = (z: number) =>
+        syntheticCtInstance({
+          studyInstanceUid: study,
+          seriesInstanceUid: seriesUid,
+          sopInstanceUid: testUid(),
+          z,
+        });
+      await storeInstance(signalling(), slice(0), { source: 'test:slow', transfer: session });
+      // Three quiet periods pass with the association open and one slice in: no verdict on one slice.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await seriesStatus(seriesUid)).toBe('receiving');
+      await storeInstance(signalling(), slice(5), { source: 'test:slow', transfer: session });
+      await session.end('complete');
+      // Two slices, complete: now the quality gate may reject it, finally.
+      expect(await workflows.result(seriesUid)).toMatchObject({ status: 'rejected', instanceCount: 2 });
+      expect(await seriesStatus(seriesUid)).toBe('rejected');
+      // A new instance after the verdict makes the series receiving again, not "rejected, 2 slices".
+      await storeInstance(ingest, slice(10), 'test');
+      expect(await seriesStatus(seriesUid)).toBe('receiving');
+    });
   });
 });

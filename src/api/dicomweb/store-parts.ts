@@ -3,40 +3,79 @@ import { ACCEPTED_MODALITIES, storeInstance, type IngestDeps } from '../../inges
 import type { Logger } from '../../logging/logger.js';
 import { DomainError } from '../../shared/errors.js';
 import { FAILURE_REASON, type FailureReason } from './failure-reasons.js';
+import type { IngestSender } from '../../ingest/ingest-sender.js';
 import { parseMediaType, type BodyPart } from './multipart-related.js';
+import type { StowPart } from './stow-body.js';
 import { readMediaStorageUids } from '../../dicom/part10-meta.js';
 import type { PartOutcome } from './store-instances-response.js';
 
 export interface StorePartsOptions {
   /** The study of the request URL (`/studies/{uid}`): instances of other studies are rejected. */
   studyInstanceUid?: string;
+  /** Who sends, into which institutions; the transfer is this request. */
+  sender: IngestSender;
   logger: Logger;
 }
 
+/** What became of a Store Transaction: each part's outcome, and the fault that cut the body short, if any. */
+export interface StoredParts {
+  outcomes: PartOutcome[];
+  /** A body that broke off, was malformed or over a limit after `outcomes.length` parts. */
+  fault?: unknown;
+}
+
 /**
- * Stores every part of a Store Transaction through the one ingest path (`storeInstance`, source
- * `stow-rs`) and says what became of each, in part order. A part that fails never affects the others:
- * every error, expected or not, becomes that part's failure outcome. Parts are stored one after the
- * other: storing several at once measured no faster (each part fsyncs its blob and updates the same
- * series row), and one at a time never races two parts with the same SOPInstanceUID.
+ * Stores every part of a Store Transaction as it arrives, through the one ingest path (`storeInstance`),
+ * and says what became of each, in part order. A part that fails never affects the others: every error,
+ * expected or not, becomes that part's failure outcome. Parts are stored one after the other: storing
+ * several at once measured no faster (each part fsyncs its blob and updates the same series row), and one
+ * at a time never races two parts with the same SOPInstanceUID. A fault of the body itself stops reading
+ * and is returned with the outcomes of the parts before it (those are stored).
  */
 export async function storeParts(
   deps: IngestDeps,
-  parts: readonly BodyPart[],
+  parts: AsyncIterable<StowPart>,
   options: StorePartsOptions,
-): Promise<PartOutcome[]> {
+): Promise<StoredParts> {
   const outcomes: PartOutcome[] = [];
-  for (const [index, part] of parts.entries()) {
-    const outcome = await storePart(deps, part, options);
-    if (outcome.status === 'failed') {
-      options.logger.warn(
-        { part: index + 1, failureReason: outcome.failureReason, sopInstanceUid: outcome.sopInstanceUid },
-        `STOW-RS part not stored: ${outcome.message}`,
-      );
+  try {
+    for await (const part of parts) {
+      const outcome = await storeReceivedPart(deps, part, options);
+      if (outcome.status === 'failed') {
+        options.logger.warn(
+          {
+            part: outcomes.length + 1,
+            failureReason: outcome.failureReason,
+            sopInstanceUid: outcome.sopInstanceUid,
+          },
+          `STOW-RS part not stored: ${outcome.message}`,
+        );
+      }
+      outcomes.push(outcome);
     }
-    outcomes.push(outcome);
+  } catch (fault) {
+    return { outcomes, fault };
   }
-  return outcomes;
+  return { outcomes };
+}
+
+async function storeReceivedPart(deps: IngestDeps, part: StowPart, options: StorePartsOptions) {
+  let loaded: { bytes: Buffer; release: () => void };
+  try {
+    loaded = await part.instance.load();
+  } catch (error) {
+    const tooLarge = error instanceof DomainError && error.code === 'PAYLOAD_TOO_LARGE';
+    return failed(
+      tooLarge ? FAILURE_REASON.outOfResources : FAILURE_REASON.processingFailure,
+      { sopClassUid: undefined, sopInstanceUid: undefined },
+      messageOf(error),
+    );
+  }
+  try {
+    return await storePart(deps, { headers: part.headers, body: loaded.bytes }, options);
+  } finally {
+    loaded.release();
+  }
 }
 
 async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOptions): Promise<PartOutcome> {
@@ -47,7 +86,7 @@ async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOp
     return failed(
       FAILURE_REASON.cannotUnderstand,
       readMediaStorageUids(part.body),
-      `part Content-Type ${JSON.stringify(declared)} is not application/dicom`,
+      `the part's Content-Type is ${declared ?? 'absent'}, not application/dicom (a DICOM Part 10 file)`,
     );
   }
 
@@ -74,17 +113,26 @@ async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOp
   }
 
   try {
-    const result = await storeInstance(deps, part.body, 'stow-rs', header);
-    if (result.outcome === 'conflict') {
-      return failed(
-        FAILURE_REASON.duplicateSopInstance,
-        ids,
-        `SOPInstanceUID already stored with different content; this copy kept at ${result.conflictBlobKey}`,
-      );
+    const result = await storeInstance(deps, part.body, options.sender, header);
+    switch (result.outcome) {
+      case 'conflict':
+        return failed(
+          FAILURE_REASON.alreadyStoredWithOtherContent,
+          ids,
+          'SOPInstanceUID already stored with other content',
+        );
+      case 'quarantined':
+        // Answered as a stored instance: the sender may not learn what another institution holds.
+        return { status: 'stored', outcome: 'stored', ...ids };
+      case 'stored':
+      case 'duplicate':
+        return { status: 'stored', outcome: result.outcome, ...ids };
     }
-    return { status: 'stored', outcome: result.outcome, ...ids };
   } catch (error) {
     if (error instanceof DomainError && error.code === 'INVALID_DICOM') return failedToRead(error, part.body);
+    if (error instanceof DomainError && error.code === 'FORBIDDEN') {
+      return failed(FAILURE_REASON.notAuthorized, ids, error.message);
+    }
     options.logger.error({ err: error, sopInstanceUid: ids.sopInstanceUid }, 'STOW-RS part failed to store');
     const reason =
       (error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC'

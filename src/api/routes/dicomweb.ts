@@ -5,7 +5,11 @@ import type { IngestDeps } from '../../ingest/store-instance.js';
 import type { Logger } from '../../logging/logger.js';
 import { DomainError } from '../../shared/errors.js';
 import { principalOf, type AppEnv } from '../app.js';
-import { parseMediaType, parseMultipartRelated } from '../dicomweb/multipart-related.js';
+import { bindingOf } from '../../access/ingest-binding.js';
+import { receivingOf } from '../../ingest/receiving.js';
+import { TransferSession } from '../../ingest/transfer-session.js';
+import { parseMediaType } from '../dicomweb/multipart-related.js';
+import { readStowParts } from '../dicomweb/stow-body.js';
 import { storeInstancesResponse, storeTransactionStatus } from '../dicomweb/store-instances-response.js';
 import { storeParts } from '../dicomweb/store-parts.js';
 import type { ErrorEnvelope } from '../errors.js';
@@ -27,9 +31,10 @@ const StoreInstancesResponseSchema = z
       '(00081190, empty), FailedSOPSequence (00081198) items with ReferencedSOPClassUID (00081150), ' +
       'ReferencedSOPInstanceUID (00081155) and FailureReason (00081197); ReferencedSOPSequence (00081199) ' +
       'items with ReferencedSOPClassUID, ReferencedSOPInstanceUID and RetrieveURL (empty). FailureReason ' +
-      'values: 0110H processing failure, 0111H SOPInstanceUID already stored with other content, 0122H ' +
-      'modality not accepted (CT only), A700H out of resources, A900H required attribute missing or invalid, ' +
-      'A901H StudyInstanceUID differs from the study of the URL, C000H not a readable DICOM Part 10 file.',
+      'values: 0110H processing failure, 0122H modality not accepted (CT only), 0124H InstitutionName not one ' +
+      "of the caller's institutions, A700H out of resources, A900H required attribute missing or invalid, " +
+      'A901H StudyInstanceUID differs from the study of the URL, C000H not a readable DICOM Part 10 file or ' +
+      'a part that is not application/dicom, C111H SOPInstanceUID already stored with other content.',
   });
 
 const storeResult = (description: string) => ({
@@ -45,11 +50,22 @@ const requestBody = {
   content: { [STOW_REQUEST_TYPE]: { schema: { type: 'string' as const, format: 'binary' } } },
 };
 
+function requestTooLarge(limit: number): DomainError {
+  return new DomainError(
+    'PAYLOAD_TOO_LARGE',
+    `the request body exceeds NODUS_STOW_MAX_REQUEST_BYTES (${limit} bytes)`,
+    { context: { limit: 'NODUS_STOW_MAX_REQUEST_BYTES', bytes: limit } },
+  );
+}
+
 const storeResponses = {
   200: storeResult('Every instance was stored (an identical repeat counts as stored)'),
   202: storeResult('Some instances were stored, others failed: see FailedSOPSequence'),
   400: errorResponse('Malformed multipart body, missing boundary, or invalid StudyInstanceUID in the path'),
   409: storeResult('No instance was stored: see FailedSOPSequence'),
+  413: errorResponse(
+    'The body exceeds NODUS_STOW_MAX_REQUEST_BYTES, or one part NODUS_MAX_INSTANCE_BYTES (the parts before it are stored)',
+  ),
   415: errorResponse('Content-Type is not multipart/related with type application/dicom'),
 };
 
@@ -72,13 +88,19 @@ const storeStudyInstances = createRoute({
 export interface DicomwebRouteDeps {
   ingest: IngestDeps;
   logger: Logger;
+  /** Largest STOW-RS request body, bytes (NODUS_STOW_MAX_REQUEST_BYTES); 8 GiB unless given. */
+  stowMaxRequestBytes?: number | undefined;
 }
 
+const DEFAULT_STOW_MAX_REQUEST_BYTES = 8 * 1024 ** 3;
+
 /** DICOMweb Studies Service: the Store Transaction (STOW-RS) over the one ingest path. */
-export function dicomwebRoutes({ ingest, logger }: DicomwebRouteDeps) {
+export function dicomwebRoutes({ ingest, logger, stowMaxRequestBytes }: DicomwebRouteDeps) {
+  const maxRequestBytes = stowMaxRequestBytes ?? DEFAULT_STOW_MAX_REQUEST_BYTES;
   const store = async (c: Context<AppEnv>, studyInstanceUid: string | undefined) => {
     // Sending images: administrators, radiologists and screening programmes; never researchers.
-    requireRole(principalOf(c), ['admin', 'radiologist', 'programme'], 'store instances');
+    const principal = principalOf(c);
+    requireRole(principal, ['admin', 'radiologist', 'programme'], 'store instances');
     const contentType = c.req.header('content-type');
     const mediaType = contentType === undefined ? undefined : parseMediaType(contentType);
     const rootType = mediaType?.parameters.type;
@@ -96,11 +118,40 @@ export function dicomwebRoutes({ ingest, logger }: DicomwebRouteDeps) {
     if (boundary === undefined) {
       throw new DomainError('VALIDATION_FAILED', 'Content-Type multipart/related has no boundary parameter');
     }
-    const parts = parseMultipartRelated(Buffer.from(await c.req.arrayBuffer()), boundary);
-    const outcomes = await storeParts(ingest, parts, {
-      ...(studyInstanceUid !== undefined && { studyInstanceUid }),
-      logger,
-    });
+    const declaredLength = Number(c.req.header('content-length'));
+    if (declaredLength > maxRequestBytes) throw requestTooLarge(maxRequestBytes);
+    const body = c.req.raw.body;
+    if (!body) throw new DomainError('VALIDATION_FAILED', 'the request has no body');
+    // The request is one transfer: a body that breaks off leaves its series incomplete until resent.
+    const transfer = new TransferSession(ingest.db);
+    const receiving = receivingOf(ingest);
+    const { outcomes, fault } = await storeParts(
+      ingest,
+      readStowParts(body, boundary, { maxRequestBytes, ...receiving }),
+      {
+        ...(studyInstanceUid !== undefined && { studyInstanceUid }),
+        sender: { source: `stow-rs:${principal.email}`, binding: bindingOf(principal), transfer },
+        logger,
+      },
+    );
+    await transfer.end(fault === undefined ? 'complete' : 'interrupted');
+    if (fault !== undefined) {
+      if (!(fault instanceof DomainError)) {
+        // The body stream itself failed: the client went away or the connection broke.
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `the request body broke off after ${outcomes.length} part(s): ${fault instanceof Error ? fault.message : 'the body stream failed'}`,
+        );
+      }
+      const stored = outcomes.filter((outcome) => outcome.status === 'stored').length;
+      throw new DomainError(
+        fault.code,
+        outcomes.length === 0
+          ? fault.message
+          : `${fault.message}; the ${outcomes.length} part(s) before it were read and ${stored} stored`,
+        { context: fault.context },
+      );
+    }
     return c.json(storeInstancesResponse(outcomes), storeTransactionStatus(outcomes), {
       'Content-Type': DICOM_JSON,
     });

@@ -23,7 +23,11 @@ const SeriesSchema = z
     instanceCount: z.number().int(),
     modality: z.string(),
     quality: z.array(
-      z.object({ code: z.string(), severity: z.enum(['caveat', 'reject']), message: z.string() }),
+      z.object({
+        code: z.string(),
+        severity: z.enum(['caveat', 'reject', 'incomplete']),
+        message: z.string(),
+      }),
     ),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     volume: z

@@ -107,7 +107,8 @@ async function claimVersion(tx: Queryable, studyId: string, expectedVersion: num
       and(
         eq(studyReviews.studyId, studyId),
         eq(studyReviews.version, expectedVersion),
-        inArray(studyReviews.status, ['ready', 'in-review']),
+        // An incomplete study may be read as far as it came (its AI category is 0 with the reason).
+        inArray(studyReviews.status, ['incomplete', 'ready', 'in-review']),
       ),
     )
     .returning({ version: studyReviews.version });

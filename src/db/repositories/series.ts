@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { SeriesStatus } from '../../shared/series-status.js';
 import type { Database } from '../client.js';
 import { instances, patients, series, studies, type SeriesQualityIssue } from '../schema/index.js';
@@ -72,4 +72,86 @@ export async function seriesInstitution(
     .innerJoin(patients, eq(patients.id, studies.patientId))
     .where(eq(series.seriesInstanceUid, seriesInstanceUid));
   return row?.institutionId;
+}
+
+/** Counts one more open transfer on a series (see TransferSession). */
+export async function openSeriesTransfer(db: Database, seriesId: string): Promise<void> {
+  await db
+    .update(series)
+    .set({ openTransfers: sql`${series.openTransfers} + 1` })
+    .where(eq(series.id, seriesId));
+}
+
+/** Ends one transfer on each series: one fewer open, and whether the last one to end was interrupted. */
+export async function closeSeriesTransfers(
+  db: Database,
+  seriesIds: readonly string[],
+  interrupted: boolean,
+): Promise<void> {
+  await db
+    .update(series)
+    .set({ openTransfers: sql`greatest(${series.openTransfers} - 1, 0)`, transferInterrupted: interrupted })
+    .where(inArray(series.id, [...seriesIds]));
+}
+
+/**
+ * After a new instance: the series is receiving again, whatever it showed (its status is final only once it
+ * is processed with every instance), and the largest announced instance count is kept.
+ */
+export async function markSeriesReceiving(
+  db: Database,
+  seriesId: string,
+  announcedInstances: number | undefined,
+): Promise<void> {
+  await db
+    .update(series)
+    .set({
+      status: 'receiving',
+      ...(announcedInstances !== undefined && {
+        announcedInstances: sql`greatest(coalesce(${series.announcedInstances}, 0), ${announcedInstances})`,
+      }),
+    })
+    .where(
+      and(
+        eq(series.id, seriesId),
+        announcedInstances === undefined
+          ? ne(series.status, 'receiving')
+          : or(
+              ne(series.status, 'receiving'),
+              sql`coalesce(${series.announcedInstances}, 0) < ${announcedInstances}`,
+            ),
+      ),
+    );
+}
+
+/** How far the receiving of a series has come, for deciding whether it is complete. */
+export interface SeriesReception {
+  instanceCount: number;
+  /** Transfers that stored into the series and have not ended. */
+  openTransfers: number;
+  transferInterrupted: boolean;
+  announcedInstances: number | null;
+  /** When its last instance arrived. */
+  lastReceivedAt: Date | null;
+}
+
+export async function seriesReception(
+  db: Database,
+  seriesInstanceUid: string,
+): Promise<SeriesReception | undefined> {
+  const [row] = await db
+    .select({
+      // Qualified by hand: drizzle leaves columns unqualified in a one-table select.
+      instanceCount: sql<number>`(select count(*)::int from instances i where i.series_id = series.id)`,
+      lastReceivedAt: sql<
+        string | null
+      >`(select max(i.received_at) from instances i where i.series_id = series.id)`,
+      openTransfers: series.openTransfers,
+      transferInterrupted: series.transferInterrupted,
+      announcedInstances: series.announcedInstances,
+    })
+    .from(series)
+    .where(eq(series.seriesInstanceUid, seriesInstanceUid));
+  if (!row) return undefined;
+  return { ...row, lastReceivedAt: row.lastReceivedAt === null ? null : new Date(row.lastReceivedAt) };
 }

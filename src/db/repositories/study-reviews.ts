@@ -63,25 +63,51 @@ export const asAssessedNodule = (n: ReviewedNoduleRow): AssessedNodule => ({
   suspiciousFeatures: n.suspiciousFeatures,
 });
 
-/** Reasons the study cannot be read: every series was rejected by the quality gate or failed. */
-async function qualityReasons(db: Queryable, studyId: string): Promise<string[]> {
+/**
+ * Reasons the study cannot be read (Lung-RADS 0) while none of its series is done: series not complete yet
+ * (`incomplete`: nodus waits for the rest), or, once no series is still being processed, series the
+ * quality gate rejected or that failed.
+ */
+async function qualityReasons(
+  db: Queryable,
+  studyId: string,
+): Promise<{ reasons: string[]; incomplete: boolean }> {
   const rows = await db
     .select({ status: series.status, quality: series.quality, error: series.error })
     .from(series)
     .where(eq(series.studyId, studyId));
-  if (rows.length === 0 || rows.some((r) => r.status !== 'rejected' && r.status !== 'failed')) return [];
-  return rows.flatMap((r) =>
-    r.status === 'failed'
-      ? [`series failed: ${r.error?.code ?? 'unknown'} ${r.error?.message ?? ''}`.trim()]
-      : r.quality.filter((q) => q.severity === 'reject').map((q) => `${q.code}: ${q.message}`),
-  );
+  const none = { reasons: [], incomplete: false };
+  if (rows.length === 0 || rows.some((r) => r.status === 'done')) return none;
+  const incomplete = rows.filter((r) => r.status === 'incomplete');
+  if (incomplete.length > 0) {
+    return {
+      reasons: incomplete.flatMap((r) =>
+        r.quality
+          .filter((q) => q.severity === 'incomplete' || q.severity === 'reject')
+          .map((q) => `${q.code}: ${q.message}`),
+      ),
+      incomplete: true,
+    };
+  }
+  if (rows.some((r) => r.status !== 'rejected' && r.status !== 'failed')) return none;
+  return {
+    reasons: rows.flatMap((r) =>
+      r.status === 'failed'
+        ? [`series failed: ${r.error?.code ?? 'unknown'} ${r.error?.message ?? ''}`.trim()]
+        : r.quality.filter((q) => q.severity === 'reject').map((q) => `${q.code}: ${q.message}`),
+    ),
+    incomplete: false,
+  };
 }
 
 /**
  * Assesses a study as its nodules stand now: its nodules (rejected ones left out), the latest earlier study of
  * the same patient as prior, and the quality gate. Pure computation over a few indexed reads.
  */
-export async function assessStoredStudy(db: Queryable, studyId: string): Promise<StudyAssessment> {
+export async function assessStoredStudy(
+  db: Queryable,
+  studyId: string,
+): Promise<StudyAssessment & { incomplete: boolean }> {
   const [study] = await db
     .select({ studyDate: studies.studyDate, patientId: studies.patientId })
     .from(studies)
@@ -110,11 +136,12 @@ export async function assessStoredStudy(db: Queryable, studyId: string): Promise
           .select()
           .from(reviewedNodules)
           .where(and(eq(reviewedNodules.studyId, priorStudy.id), ne(reviewedNodules.decision, 'rejected')));
-  return assessStudy(
+  const quality = await qualityReasons(db, studyId);
+  const assessment = assessStudy(
     {
       studyDate: study.studyDate,
       nodules: nodules.map(asAssessedNodule),
-      qualityReasons: await qualityReasons(db, studyId),
+      qualityReasons: quality.reasons,
     },
     priorStudy?.studyDate == null
       ? []
@@ -126,6 +153,7 @@ export async function assessStoredStudy(db: Queryable, studyId: string): Promise
           },
         ],
   );
+  return { ...assessment, incomplete: quality.incomplete };
 }
 
 /** The columns of study_reviews that follow from an assessment. */
@@ -210,7 +238,12 @@ export async function assessSeriesForReview(
     const columns = categoryColumns(assessment);
     await tx
       .update(studyReviews)
-      .set({ ...columns, aiCategory: columns.category, status: 'ready' })
+      .set({
+        ...columns,
+        aiCategory: columns.category,
+        // Lung-RADS 0 until the rest arrives: said so on the worklist.
+        status: assessment.incomplete ? 'incomplete' : 'ready',
+      })
       .where(eq(studyReviews.studyId, target.studyId));
     return {
       assessed: true,

@@ -19,3 +19,5 @@ export * from './label-vocabularies.js';
 export * from './labels.js';
 export * from './cohorts.js';
 export * from './cohort-snapshots.js';
+export * from './quarantined-instances.js';
+export * from './application-entities.js';

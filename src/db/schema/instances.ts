@@ -31,8 +31,14 @@ export const instances = pgTable(
     imagePositionPatient: doublePrecision().array(),
     /** Key of the original Part 10 file in the blob store. */
     blobKey: text().notNull(),
-    /** SHA-256 of the stored file, hex; a same-UID instance with another digest is a conflict. */
+    /** SHA-256 of the stored data set's bytes (file meta left out), hex. */
     sha256: text().notNull(),
+    /**
+     * SHA-256 of what the instance says, whatever its encoding (src/dicom/content-digest.ts): a same-UID
+     * instance with another content digest is a conflict, one with the same is a duplicate. Null for rows
+     * stored before it existed (their `sha256` is compared instead).
+     */
+    contentDigest: text(),
     sizeBytes: bigint({ mode: 'number' }).notNull(),
     /** Calling AE title, STOW-RS client or import path: where the instance came from. */
     source: text().notNull(),

@@ -1,4 +1,5 @@
 import {
+  boolean,
   doublePrecision,
   index,
   integer,
@@ -15,10 +16,13 @@ import { studies } from './studies.js';
 
 export const seriesStatus = pgEnum('series_status', SERIES_STATUSES);
 
-/** One reason a series is not processed, or is processed with a caveat (maps to Lung-RADS 0 later). */
+/**
+ * One reason a series is not processed (`reject`), not complete yet (`incomplete`: Lung-RADS 0 while nodus
+ * waits for the rest), or is processed with a caveat.
+ */
 export interface SeriesQualityIssue {
   code: string;
-  severity: 'caveat' | 'reject';
+  severity: 'caveat' | 'reject' | 'incomplete';
   message: string;
 }
 
@@ -49,6 +53,16 @@ export const series = pgTable(
     /** KVP (0018,0060), kV. */
     kvp: doublePrecision(),
     status: seriesStatus().notNull().default('receiving'),
+    /**
+     * Transfers (DICOM associations, STOW-RS requests, imports) that stored instances of this series and have
+     * not ended yet: the series is still being received while this is above 0 (and its last instance is
+     * recent; a receiver that died never decrements).
+     */
+    openTransfers: integer().notNull().default(0),
+    /** Whether the last transfer that ended with instances of this series ended abnormally (aborted, cut off). */
+    transferInterrupted: boolean().notNull().default(false),
+    /** How many instances the sender announced, when it did (ImagesInAcquisition (0020,1002), the largest seen). */
+    announcedInstances: integer(),
     quality: jsonb().$type<SeriesQualityIssue[]>().notNull().default([]),
     error: jsonb().$type<{ code: string; message: string }>(),
     ...timestamps,

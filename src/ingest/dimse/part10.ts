@@ -25,6 +25,22 @@ const MAGIC = Buffer.from('DICM', 'latin1');
  * Throws a DomainError INVALID_DICOM when a UID is not a valid DICOM UID.
  */
 export function part10File(fields: FileMetaFields, dataset: readonly Uint8Array[]): Buffer {
+  const prefix = part10Prefix(fields);
+  const datasetLength = dataset.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const file = Buffer.allocUnsafe(prefix.length + datasetLength);
+  let offset = 0;
+  for (const part of [prefix, ...dataset]) {
+    file.set(part, offset);
+    offset += part.byteLength;
+  }
+  return file;
+}
+
+/**
+ * What comes before the data set in a Part 10 file: preamble, `DICM` and the File Meta Information.
+ * Throws a DomainError INVALID_DICOM when a UID is not a valid DICOM UID.
+ */
+export function part10Prefix(fields: FileMetaFields): Buffer {
   for (const [name, uid] of [
     ['AffectedSOPClassUID', fields.sopClassUid],
     ['AffectedSOPInstanceUID', fields.sopInstanceUid],
@@ -46,18 +62,7 @@ export function part10File(fields: FileMetaFields, dataset: readonly Uint8Array[
   if (sourceAeTitle) elements.push(element(0x0016, 'AE', text(sourceAeTitle.slice(0, 16), ' ')));
   const groupLength = elements.reduce((sum, item) => sum + item.length, 0);
   const lengthElement = element(0x0000, 'UL', uint32(groupLength));
-
-  const datasetLength = dataset.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-  const file = Buffer.allocUnsafe(
-    PREAMBLE_LENGTH + MAGIC.length + lengthElement.length + groupLength + datasetLength,
-  );
-  file.fill(0, 0, PREAMBLE_LENGTH);
-  let offset = PREAMBLE_LENGTH;
-  for (const part of [MAGIC, lengthElement, ...elements, ...dataset]) {
-    file.set(part, offset);
-    offset += part.byteLength;
-  }
-  return file;
+  return Buffer.concat([Buffer.alloc(PREAMBLE_LENGTH), MAGIC, lengthElement, ...elements]);
 }
 
 /** VRs whose explicit-VR header has 2 reserved bytes and a 32-bit length (PS3.5 §7.1.2). */

@@ -120,7 +120,7 @@ export async function storeToPeer(
 }
 
 /** The data set bytes of a Part 10 file (after its File Meta Information) and their transfer syntax. */
-function splitPart10(file: Uint8Array): { dataset: Buffer; transferSyntaxUid: string } {
+export function splitPart10(file: Uint8Array): { dataset: Buffer; transferSyntaxUid: string } {
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (bytes.toString('latin1', 128, 132) !== 'DICM') {
     throw new DomainError('INVALID_DICOM', 'not a DICOM Part 10 file');

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Database } from '../../db/client.js';
 import { listSeriesInstanceBlobs } from '../../db/repositories/instances.js';
-import { setSeriesStatus } from '../../db/repositories/series.js';
+import { seriesReception, setSeriesStatus } from '../../db/repositories/series.js';
+import { receptionIssues } from '../../ingest/series-completeness.js';
 import { upsertVolume } from '../../db/repositories/volumes.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { encodeNifti1 } from '../../volume/nifti.js';
@@ -17,6 +18,8 @@ export interface ReconstructActivityDeps {
 /** What the workflow learns from reconstruction: references and verdicts, never voxels. */
 export interface ReconstructionOutcome {
   accepted: boolean;
+  /** False while part of the series is missing (a gap, fewer than announced, a cut-off transfer). */
+  complete: boolean;
   /** Blob key of the NIfTI-1 volume (int16 HU, RAS affine), when one was built. */
   volumeKey: string | undefined;
   dimensions: number[] | undefined;
@@ -52,15 +55,17 @@ export function createReconstructActivities({ db, blobs }: ReconstructActivityDe
         if (!(await blobs.has(volumeKey))) await blobs.put(volumeKey, nifti);
         await upsertVolume(db, seriesInstanceUid, result.volume, { blobKey: volumeKey, sha256 });
       }
-      await setSeriesStatus(db, seriesInstanceUid, {
-        status: result.accepted ? 'reconstructing' : 'rejected',
-        quality: result.issues,
-      });
+      // How the series was received adds to what its images say: announced count, a cut-off transfer.
+      const reception = await seriesReception(db, seriesInstanceUid);
+      const issues = [...result.issues, ...(reception ? receptionIssues(reception) : [])];
+      // The final status comes from the workflow, once it knows no instance arrived meanwhile.
+      await setSeriesStatus(db, seriesInstanceUid, { status: 'reconstructing', quality: issues });
       return {
         accepted: result.accepted,
+        complete: !issues.some((issue) => issue.severity === 'incomplete'),
         volumeKey,
         dimensions: result.volume ? [...result.volume.dimensions] : undefined,
-        issues: result.issues,
+        issues,
       };
     },
   };

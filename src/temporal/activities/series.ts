@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { Database } from '../../db/client.js';
 import { recordAuditEvent } from '../../db/repositories/audit-events.js';
-import { findSeries, setSeriesStatus } from '../../db/repositories/series.js';
+import { seriesReception, setSeriesStatus } from '../../db/repositories/series.js';
+import { stillReceiving } from '../../ingest/series-completeness.js';
 import { ensureStudyReview } from '../../db/repositories/study-reviews.js';
 import { DomainError } from '../../shared/errors.js';
 
@@ -12,9 +13,14 @@ export interface SeriesActivityDeps {
 /** Activities that move a series through its statuses. All are idempotent. */
 export function createSeriesActivities({ db }: SeriesActivityDeps) {
   return {
-    /** Marks the series as being processed and returns what the workflow needs to go on. */
-    async beginSeriesProcessing(input: { seriesInstanceUid: string }): Promise<{ instanceCount: number }> {
-      const found = await findSeries(db, input.seriesInstanceUid);
+    /**
+     * Marks the series as being processed and returns what the workflow needs to go on; while a transfer of
+     * it is still open (a slow sender), `receiving` is true and nothing changes: the workflow waits again.
+     */
+    async beginSeriesProcessing(input: {
+      seriesInstanceUid: string;
+    }): Promise<{ instanceCount: number; receiving: boolean }> {
+      const found = await seriesReception(db, input.seriesInstanceUid);
       if (!found) {
         throw new DomainError(
           'SERIES_NOT_FOUND',
@@ -24,25 +30,32 @@ export function createSeriesActivities({ db }: SeriesActivityDeps) {
           },
         );
       }
+      if (stillReceiving(found)) return { instanceCount: found.instanceCount, receiving: true };
       await setSeriesStatus(db, input.seriesInstanceUid, { status: 'reconstructing', error: null });
       await ensureStudyReview(db, input.seriesInstanceUid);
-      return { instanceCount: found.instanceCount };
+      return { instanceCount: found.instanceCount, receiving: false };
     },
 
-    /** Marks the series done and records one `series.processed` audit event per workflow run. */
+    /**
+     * Gives the series the status processing ended in (`done`, `rejected` by the quality gate, or
+     * `incomplete` while the rest is awaited) and records one `series.processed` audit event per workflow
+     * run and status.
+     */
     async completeSeriesProcessing(input: {
       seriesInstanceUid: string;
       instanceCount: number;
+      status?: 'done' | 'rejected' | 'incomplete';
     }): Promise<void> {
       const { workflowExecution } = Context.current().info;
       const run = workflowExecution ?? { workflowId: 'unknown', runId: 'unknown' };
-      await setSeriesStatus(db, input.seriesInstanceUid, { status: 'done', error: null });
+      const status = input.status ?? 'done';
+      await setSeriesStatus(db, input.seriesInstanceUid, { status, error: null });
       await recordAuditEvent(db, {
         action: 'series.processed',
         resourceType: 'series',
         resourceId: input.seriesInstanceUid,
-        dedupeKey: `series.processed:${run.workflowId}:${run.runId}`,
-        details: { instanceCount: input.instanceCount, runId: run.runId },
+        dedupeKey: `series.processed:${run.workflowId}:${run.runId}:${status}:${input.instanceCount}`,
+        details: { instanceCount: input.instanceCount, runId: run.runId, status },
       });
     },
 

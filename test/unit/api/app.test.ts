@@ -50,7 +50,7 @@ describe('createApp', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({
       status: 'unavailable',
-      checks: { postgres: { ok: true }, temporal: { ok: false, error: 'connection refused' } },
+      checks: { postgres: { ok: true }, temporal: { ok: false, error: 'Temporal is unavailable' } },
     });
   });
 
@@ -237,5 +237,92 @@ describe('authentication', () => {
     });
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe('brute-force protection of tokens', () => {
+  /** A caller's socket address, as @hono/node-server hands it to the app. */
+  const from = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress } } });
+  const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+  function limitedApp() {
+    let clock = 1_700_000_000_000;
+    const lookups: string[] = [];
+    const audited: Record<string, unknown>[] = [];
+    // The audit receiver: what recordAuditEvent inserts (insert -> values -> onConflictDoNothing -> returning).
+    const db = {
+      insert: () => ({
+        values: (row: Record<string, unknown>) => ({
+          onConflictDoNothing: () => ({
+            returning: () => Promise.resolve([{ id: audited.push(row) }]),
+          }),
+        }),
+      }),
+    } as unknown as AppDeps['db'];
+    const app = createApp({
+      db,
+      seriesWorkflows: {} as AppDeps['seriesWorkflows'],
+      ingest: {} as AppDeps['ingest'],
+      logger: createLogger('silent'),
+      resolvePrincipal: (token) => {
+        lookups.push(token);
+        return Promise.resolve(token === 'admin-token' ? ADMIN : undefined);
+      },
+      readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+      authFailures: { maxFailures: 10, windowMs: 60_000, now: () => clock },
+    });
+    return { app, lookups, audited, advance: (ms: number) => (clock += ms) };
+  }
+
+  it('answers 429 with Retry-After after 10 bad tokens, without looking the next token up', async () => {
+    const { app, lookups } = limitedApp();
+    for (let n = 0; n < 10; n += 1) {
+      const response = await app.request('/api/me', bearer(`guess-${n}`), from('198.51.100.7'));
+      expect(response.status).toBe(401);
+    }
+    const limited = await app.request('/api/me', bearer('guess-10'), from('198.51.100.7'));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(await limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    // While blocked, even the right token is refused unread: guessing gains nothing.
+    const right = await app.request('/api/me', bearer('admin-token'), from('198.51.100.7'));
+    expect(right.status).toBe(429);
+    expect(lookups).toHaveLength(10);
+    // The probes need no token and stay open.
+    expect((await app.request('/healthz', {}, from('198.51.100.7'))).status).toBe(200);
+  });
+
+  it('leaves another address unaffected and lets the blocked one in again when its window ends', async () => {
+    const { app, advance } = limitedApp();
+    for (let n = 0; n < 11; n += 1) await app.request('/api/me', bearer(`guess-${n}`), from('198.51.100.7'));
+    expect((await app.request('/api/me', bearer('admin-token'), from('203.0.113.9'))).status).toBe(200);
+    expect((await app.request('/api/me', bearer('wrong'), from('203.0.113.9'))).status).toBe(401);
+    advance(30_000);
+    const later = await app.request('/api/me', bearer('admin-token'), from('198.51.100.7'));
+    expect(later.headers.get('retry-after')).toBe('30');
+    advance(30_000);
+    expect((await app.request('/api/me', bearer('admin-token'), from('198.51.100.7'))).status).toBe(200);
+  });
+
+  it('audits the first failure of a window by itself and the rest in one summary, not one row per try', async () => {
+    const { app, audited, advance } = limitedApp();
+    for (let n = 0; n < 1000; n += 1)
+      await app.request('/api/me', bearer(`guess-${n}`), from('198.51.100.7'));
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      action: 'access.unauthenticated',
+      sourceIp: '198.51.100.7',
+      details: { reason: 'the token is unknown, expired or revoked' },
+    });
+    advance(60_000);
+    await app.request('/api/me', bearer('admin-token'), from('203.0.113.9')); // any request ends old windows
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(audited).toHaveLength(2);
+    expect(audited[1]).toMatchObject({
+      action: 'access.unauthenticated',
+      resourceId: '*',
+      sourceIp: '198.51.100.7',
+      details: { aggregated: true, failures: 10, refused: 990, paths: ['/api/me'], windowMs: 60_000 },
+    });
   });
 });

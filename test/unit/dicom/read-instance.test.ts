@@ -11,6 +11,22 @@ import { syntheticCtInstance } from '../../fixtures/synthetic-instance.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
 
 describe('readInstanceHeader', () => {
+  it('names an element whose declared length runs past the end, not the attributes after it', () => {
+    const bytes = Buffer.from(
+      syntheticCtInstance({
+        studyInstanceUid: '2.25.1',
+        seriesInstanceUid: '2.25.2',
+        sopInstanceUid: '2.25.3',
+      }),
+    );
+    // (0008,0020) StudyDate, explicit VR DA: its 16-bit length becomes 65534.
+    const at = bytes.indexOf(Buffer.from([0x08, 0x00, 0x20, 0x00, 0x44, 0x41]));
+    bytes.writeUInt16LE(0xfffe, at + 6);
+    expect(() => readInstanceHeader(bytes)).toThrow(
+      /^element \(0008,0020\) declares 65534 bytes but only \d+ remain: the file is truncated or corrupt$/,
+    );
+  });
+
   it('reads the attributes nodus keeps from a CT instance', () => {
     const header = readInstanceHeader(
       syntheticCtInstance({

@@ -92,7 +92,7 @@ describe('chest phantom -> DICOM -> reconstruction -> NIfTI', () => {
   it('reports a gap as missing slices and still builds an evenly spaced volume', async () => {
     const withGap = shuffled.filter((_, index) => index !== 20 && index !== 21);
     const result = await reconstructSeries(withGap);
-    expect(result.issues.find((i) => i.code === 'missing-slices')?.severity).toBe('caveat');
+    expect(result.issues.find((i) => i.code === 'missing-slices')?.severity).toBe('incomplete');
     expect(result.volume!.dimensions[2]).toBe(phantom.dimensions[2]);
     expect(result.volume!.spacingMm[2]).toBeCloseTo(5, 6);
   });

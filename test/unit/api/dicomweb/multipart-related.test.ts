@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseMediaType, parseMultipartRelated } from '../../../../src/api/dicomweb/multipart-related.js';
+import {
+  MultipartParser,
+  parseMediaType,
+  parseMultipartRelated,
+  type MultipartEvent,
+} from '../../../../src/api/dicomweb/multipart-related.js';
 import { DomainError } from '../../../../src/shared/errors.js';
 
 const bytes = (...chunks: (string | Uint8Array)[]) =>
@@ -107,6 +112,16 @@ describe('parseMultipartRelated', () => {
     ['a part without headers', 'b', bytes('--b\r\n\r\nbare\r\n--b--\r\n'), ['bare']],
     ['an empty part body', 'b', bytes('--b\r\nContent-Type: application/dicom\r\n\r\n\r\n--b--'), ['']],
     [
+      // Orthanc's DICOMweb plugin: <uuid>-<uuid>, 73 characters, over RFC 2046's 70.
+      "Orthanc's 73-character boundary",
+      '8f2a43c4-5d9b-4c1e-9a3b-2f1e0c9d8b7a-1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
+      bytes(
+        '--8f2a43c4-5d9b-4c1e-9a3b-2f1e0c9d8b7a-1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d\r\n\r\nx\r\n',
+        '--8f2a43c4-5d9b-4c1e-9a3b-2f1e0c9d8b7a-1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d--',
+      ),
+      ['x'],
+    ],
+    [
       'a boundary with spaces and punctuation',
       "a'()+_,-./:=? z",
       bytes("--a'()+_,-./:=? z\r\n\r\nx\r\n--a'()+_,-./:=? z--"),
@@ -135,9 +150,9 @@ describe('parseMultipartRelated', () => {
     ['a malformed header line', 'b', bytes('--b\r\nnot a header\r\n\r\nx\r\n--b--')],
     ['an empty boundary', '', bytes('--\r\n\r\nx\r\n----')],
     [
-      'a boundary longer than 70 characters',
-      'x'.repeat(71),
-      bytes(`--${'x'.repeat(71)}\r\n\r\nx\r\n--${'x'.repeat(71)}--`),
+      'a boundary longer than 256 characters',
+      'x'.repeat(257),
+      bytes(`--${'x'.repeat(257)}\r\n\r\nx\r\n--${'x'.repeat(257)}--`),
     ],
     ['a boundary ending in a space', 'b ', bytes('--b \r\n\r\nx\r\n--b --')],
   ])('rejects %s with VALIDATION_FAILED', (_name, boundary, body) => {
@@ -155,5 +170,72 @@ describe('parseMultipartRelated', () => {
   it('reads the headers of a part that lacks its blank line as headers, not its body as text', () => {
     const large = bytes('--b\r\nContent-Type: application/dicom\r\n', 'x'.repeat(70_000), '\r\n--b--');
     expect(() => parseMultipartRelated(large, 'b')).toThrow(/no blank line after its headers/);
+  });
+});
+
+/** Feeds `body` to a parser in chunks of the given sizes (cycled) and rebuilds the parts. */
+function parseInChunks(body: Buffer, boundary: string, sizes: number[]) {
+  const parser = new MultipartParser(boundary);
+  const events: MultipartEvent[] = [];
+  let maxPending = 0;
+  for (let offset = 0, n = 0; offset < body.length; n += 1) {
+    const size = sizes[n % sizes.length]!;
+    events.push(...parser.push(body.subarray(offset, offset + size)));
+    offset += size;
+    maxPending = Math.max(maxPending, (parser as unknown as { pending: Buffer }).pending.length);
+  }
+  parser.end();
+  const parts: { headers: Record<string, string>; body: string }[] = [];
+  for (const event of events) {
+    if (event.type === 'part-start') parts.push({ headers: { ...event.headers }, body: '' });
+    if (event.type === 'part-data') parts.at(-1)!.body += event.data.toString('latin1');
+  }
+  return { parts, maxPending, ended: events.at(-1)?.type === 'end' };
+}
+
+describe('MultipartParser fed chunk by chunk', () => {
+  const tricky = bytes(
+    new Uint8Array([0, 0x0d, 0x0a, 0x0d]),
+    '\r\n--boundar',
+    '\r\n--boundaryX\r\n',
+    '\r\n--boundary \t x\r\n',
+    '\r\n--boundary-\r\n',
+    '\r\n-',
+  );
+  const body = bytes(
+    'preamble\r\n--boundary\r\n\r\n',
+    'x'.repeat(10),
+    '\r\n--boundary  \r\nContent-Type: application/dicom\r\n\r\n',
+    tricky,
+    '\r\n--boundary\r\n\r\n',
+    Buffer.alloc(200_000, 0x2d),
+    '\r\n--boundary--\r\nepilogue --boundary\r\n',
+  );
+  const whole = parseMultipartRelated(body, 'boundary').map((part) => ({
+    headers: { ...part.headers },
+    body: part.body.toString('latin1'),
+  }));
+
+  it.each([[[1]], [[2]], [[3, 7]], [[13]], [[4096]], [[65_536]], [[1, 2, 3, 5, 8, 13, 21, 34]]])(
+    'finds the same parts for chunks of %j bytes as for the whole body',
+    (sizes) => {
+      const { parts, ended } = parseInChunks(body, 'boundary', sizes);
+      expect(ended).toBe(true);
+      expect(parts).toEqual(whole);
+      expect(whole).toHaveLength(3);
+      expect(whole[0]!.body).toBe('x'.repeat(10));
+    },
+  );
+
+  it('holds no more than a chunk and a delimiter of a part body, however large the part', () => {
+    const { maxPending } = parseInChunks(body, 'boundary', [4096]);
+    expect(maxPending).toBeLessThan(4096 + '\r\n--boundary'.length + 8);
+  });
+
+  it('refuses a body that stops inside a part, after the parts before it were reported', () => {
+    const parser = new MultipartParser('b');
+    const events = parser.push(bytes('--b\r\n\r\none\r\n--b\r\n\r\ntw'));
+    expect(events.filter((e) => e.type === 'part-end')).toHaveLength(1);
+    expect(() => parser.end()).toThrow(/ends without the close delimiter/);
   });
 });
