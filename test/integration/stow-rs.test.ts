@@ -17,10 +17,11 @@ import type { IngestDeps } from '../../src/ingest/store-instance.js';
 import { listFiles } from '../../src/ingest/import-files.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
+import { sampleDir } from '../fixtures/sample-data.js';
 import { connectTestServices, testLogger } from './services.js';
 
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-const LIDC_CASE = path.resolve(import.meta.dirname, '../../../shared/data/lidc/LIDC-IDRI-0001');
+const LIDC_CASE = path.join(sampleDir ?? '/nonexistent', 'lidc/LIDC-IDRI-0001');
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
 
