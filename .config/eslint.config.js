@@ -20,7 +20,7 @@ const INFRASTRUCTURE = [
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.nodus/', '.build/', 'src/db/migrations/', 'coverage/'] },
+  { ignores: ['node_modules/', '.tools/', '.nodus/', '.build/', 'dist/', 'src/db/migrations/', 'coverage/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,6 +2,9 @@ import { parseDicomPeer, type DicomPeer } from '../shared/dicom-peer.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUES } from '../shared/task-queues.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -154,16 +157,6 @@ export interface Config {
     /** Voxels per inference call: the memory budget of sliding-window inference. */
     maxTileVoxels: number;
   };
-}
-
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
 }
 
 /**

@@ -1,33 +1,13 @@
-import { randomBytes } from 'node:crypto';
+// Each command imports its modules when it runs (`await import`), so `nodus --help` or `nodus lungrads`
+// loads neither onnxruntime nor Temporal, drizzle or dcmjs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config/env.js';
-import { newApiToken } from '../access/api-token.js';
-import { runMigrations } from '../db/migrate.js';
-import { startDicomScp } from '../ingest/dicom-scp.js';
-import { knownCallersIn } from '../ingest/dimse/known-callers.js';
-import { referencedBlobKeys } from '../db/repositories/instances.js';
-import { sweepFilesystemLitter } from '../storage/filesystem-litter.js';
-import { importFiles } from '../ingest/import-files.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import { ConfigError } from '../config/config-error.js';
+import type { Config } from '../config/env.js';
+import type { Logger } from '../logging/logger.js';
 import { DomainError } from '../shared/errors.js';
-import { installTemporalRuntime } from '../temporal/runtime.js';
-import { bundleWorkflows } from '../temporal/worker.js';
-import { startApi } from './api.js';
-import { deidentificationKey, deidentifyCommand } from './deidentify-command.js';
-import { exportCommand } from './export-command.js';
-import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
-import { detectCommand } from './detect-command.js';
-import { evalCommand } from './eval-command.js';
-import { lungRadsCommand } from './lungrads-command.js';
-import { runDemo } from './demo.js';
-import { openPlatform, openPostgres, type Platform } from './platform.js';
-import { phantomCommand } from './phantom-command.js';
-import { volumeCommand } from './volume-command.js';
-import { aeAddCommand, aeListCommand, aeRemoveCommand, quarantineListCommand } from './ae-commands.js';
-import { tokenCreateCommand, userAddCommand } from './user-commands.js';
-import { startWorker } from './worker.js';
+import type { Platform } from './platform.js';
 
 const USAGE = `usage: nodus <command> [options]
 
@@ -96,6 +76,7 @@ async function withPlatform<T>(
   run: (platform: Platform) => Promise<T>,
   ui = false,
 ) {
+  const { openPlatform } = await import('./platform.js');
   const platform = await openPlatform(config, logger, { temporalUi: ui });
   try {
     return await run(platform);
@@ -108,7 +89,11 @@ async function withPlatform<T>(
 const LITTER_AGE_MS = 60 * 60 * 1000;
 
 /** Sweeps the blob store's litter in the background (a process that receives instances does it at start). */
-function sweepLitterInBackground(platform: Platform): void {
+async function sweepLitterInBackground(platform: Platform): Promise<void> {
+  const [{ sweepFilesystemLitter }, { referencedBlobKeys }] = await Promise.all([
+    import('../storage/filesystem-litter.js'),
+    import('../db/repositories/instances.js'),
+  ]);
   const { dataDir } = platform.config;
   void sweepFilesystemLitter({
     blobRoot: path.join(dataDir, 'blobs'),
@@ -126,8 +111,12 @@ function sweepLitterInBackground(platform: Platform): void {
 }
 
 /** The DICOM C-STORE receiver on NODUS_DICOM_AE_TITLE / NODUS_DICOM_PORT, next to the API. */
-function startScp(platform: Platform) {
-  sweepLitterInBackground(platform);
+async function startScp(platform: Platform) {
+  const [{ startDicomScp }, { knownCallersIn }] = await Promise.all([
+    import('../ingest/dicom-scp.js'),
+    import('../ingest/dimse/known-callers.js'),
+    sweepLitterInBackground(platform),
+  ]);
   const { config } = platform;
   return startDicomScp({
     aeTitle: config.dicom.aeTitle,
@@ -179,6 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         '--matrix must be an integer 64-1024 and --slice-mm a number in (0, 10]',
       );
     }
+    const { phantomCommand } = await import('./phantom-command.js');
     return phantomCommand(values.out, {
       ...(matrix !== undefined && { matrix, pixelSpacingMm: (256 * 1.4) / matrix }),
       ...(slice !== undefined && { sliceSpacingMm: slice }),
@@ -194,6 +184,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!values.json || file === undefined || positionals.length !== 1) {
       throw new DomainError('VALIDATION_FAILED', 'usage: nodus lungrads --json <file>');
     }
+    const { lungRadsCommand } = await import('./lungrads-command.js');
     return lungRadsCommand(file);
   }
   if (command === 'deidentify') {
@@ -209,6 +200,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'usage: nodus deidentify <in-folder> <out-folder> --project <name>',
       );
     }
+    const { deidentificationKey, deidentifyCommand } = await import('./deidentify-command.js');
     return deidentifyCommand(input, output, values.project, deidentificationKey());
   }
   if (command === 'volume') {
@@ -220,6 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (positionals.length === 0 || !values.out) {
       throw new DomainError('VALIDATION_FAILED', 'usage: nodus volume <series-folder> --out <file.nii[.gz]>');
     }
+    const { volumeCommand } = await import('./volume-command.js');
     return volumeCommand(positionals, values.out);
   }
   if (command === 'detect') {
@@ -246,6 +239,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         'usage: nodus detect <series-folder> [--json] [--sr <out.dcm>] [--seg <out.dcm>] [--threshold 0..1] [--detector ID]',
       );
     }
+    const [{ loadConfig }, { detectCommand }] = await Promise.all([
+      import('../config/env.js'),
+      import('./detect-command.js'),
+    ]);
     const { inference } = loadConfig();
     return detectCommand(positionals, {
       detector: values.detector ?? inference.detector,
@@ -282,6 +279,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         'usage: nodus eval --lidc <case-folder>... | --synthetic [--phantom] <case-folder>... [--copies N] [--json] [--detector ID]',
       );
     }
+    const [{ loadConfig }, { evalCommand }] = await Promise.all([
+      import('../config/env.js'),
+      import('./eval-command.js'),
+    ]);
     const { inference } = loadConfig();
     return evalCommand({
       cases: annotated ? positionals : [],
@@ -294,14 +295,29 @@ export async function main(argv: readonly string[]): Promise<number> {
       threads: inference.threads,
     });
   }
+  const [{ loadConfig }, { createLogger }, { installTemporalRuntime }] = await Promise.all([
+    import('../config/env.js'),
+    import('../logging/logger.js'),
+    import('../temporal/runtime.js'),
+  ]);
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  // The demo's terminal is for a person: its logs go to a file unless NODUS_LOG_LEVEL asks for them.
+  const demoLogging =
+    command === 'demo'
+      ? (await import('./demo-logging.js')).demoLogger(config.dataDir, config.logLevel)
+      : undefined;
+  const logger = demoLogging?.logger ?? createLogger(config.logLevel);
   installTemporalRuntime(logger);
 
   switch (command) {
     case 'up':
     case 'api':
     case 'worker': {
+      const [{ openPlatform }, { startWorker }, { startApi }] = await Promise.all([
+        import('./platform.js'),
+        import('./worker.js'),
+        import('./api.js'),
+      ]);
       const platform = await openPlatform(config, logger, { temporalUi: command === 'up' });
       const worker = command === 'api' ? undefined : await startWorker(platform);
       const api = command === 'worker' ? undefined : await startApi(platform);
@@ -319,6 +335,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
+      const [{ randomBytes }, { newApiToken }, { openPlatform }, { startWorker }, { startApi }, { runDemo }] =
+        await Promise.all([
+          import('node:crypto'),
+          import('../access/api-token.js'),
+          import('./platform.js'),
+          import('./worker.js'),
+          import('./api.js'),
+          import('./demo.js'),
+        ]);
+      const startedAt = performance.now();
+      const seconds = () => `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+      process.stdout.write(
+        demoLogging?.logFile
+          ? `nodus demo: logs in ${demoLogging.logFile} (NODUS_LOG_LEVEL=info shows them here)\n`
+          : 'nodus demo\n',
+      );
+      process.stdout.write('Starting PostgreSQL and Temporal (embedded unless configured) ...\n');
       // The demo needs a token to show the API: NODUS_ADMIN_TOKEN, or one made for this run (printed).
       const platform = await openPlatform(
         {
@@ -331,9 +364,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           temporalUi: true,
         },
       );
+      process.stdout.write(
+        `  up after ${seconds()}; starting the worker (bundles the workflows), API and DICOM receiver ...\n`,
+      );
       const worker = await startWorker(platform);
       const api = await startApi(platform);
       const scp = await startScp(platform);
+      process.stdout.write(`  up after ${seconds()}\n\n`);
       const stop = once(async () => {
         await scp.close();
         await api.close();
@@ -352,6 +389,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'migrate': {
+      const [{ openPostgres }, { runMigrations }] = await Promise.all([
+        import('./platform.js'),
+        import('../db/migrate.js'),
+      ]);
       const postgres = await openPostgres(config, logger);
       try {
         await runMigrations(postgres.database);
@@ -383,6 +424,15 @@ export async function main(argv: readonly string[]): Promise<number> {
             sub === 'list' ||
             (sub === 'remove' && positionals[1]);
       if (!valid) throw new DomainError('VALIDATION_FAILED', usage);
+      const [
+        { openPostgres },
+        { runMigrations },
+        { aeAddCommand, aeListCommand, aeRemoveCommand, quarantineListCommand },
+      ] = await Promise.all([
+        import('./platform.js'),
+        import('../db/migrate.js'),
+        import('./ae-commands.js'),
+      ]);
       const postgres = await openPostgres(config, logger);
       try {
         await runMigrations(postgres.database);
@@ -427,6 +477,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           'usage: nodus user add --email E --role R [--name N] [--institution CODE]... | nodus token create --email E [--label L] [--expires-days N]',
         );
       }
+      const [{ openPostgres }, { runMigrations }, { tokenCreateCommand, userAddCommand }] = await Promise.all(
+        [import('./platform.js'), import('../db/migrate.js'), import('./user-commands.js')],
+      );
       const postgres = await openPostgres(config, logger);
       try {
         await runMigrations(postgres.database);
@@ -455,6 +508,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (positionals.length !== 1 || !values.out) {
         throw new DomainError('VALIDATION_FAILED', 'usage: nodus export <snapshot-id> --out <folder>');
       }
+      const [{ openPostgres }, { runMigrations }, { exportCommand }, { FilesystemBlobStore }] =
+        await Promise.all([
+          import('./platform.js'),
+          import('../db/migrate.js'),
+          import('./export-command.js'),
+          import('../storage/filesystem-blob-store.js'),
+        ]);
       const postgres = await openPostgres(config, logger);
       try {
         await runMigrations(postgres.database);
@@ -476,6 +536,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
       if (positionals.length === 0)
         throw new DomainError('VALIDATION_FAILED', 'import needs at least one file or folder');
+      const { importFiles } = await import('../ingest/import-files.js');
       const summary = await withPlatform(config, logger, (platform) =>
         importFiles(platform.ingest, positionals, progressBar('importing')),
       );
@@ -485,6 +546,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'bundle-workflows': {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
       if (!values.out) throw new DomainError('VALIDATION_FAILED', 'bundle-workflows needs --out <file>');
+      const { bundleWorkflows } = await import('../temporal/worker.js');
       const bundle = await bundleWorkflows();
       await fs.mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
       await fs.writeFile(values.out, bundle.code);

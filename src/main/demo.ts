@@ -6,10 +6,49 @@ import { importFiles } from '../ingest/import-files.js';
 import { runResearchDemo } from './demo-research.js';
 import { writePhantom } from './phantom-command.js';
 import type { Platform } from './platform.js';
+import { findSeries } from '../db/repositories/series.js';
+import type { ProcessSeriesResult } from '../shared/process-series.js';
 
 /** The shared real CT data set next to the checkout, unless NODUS_SAMPLE_DIR says otherwise. */
 export function sampleDataDir(configured: string | undefined): string {
   return configured ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+}
+
+/** Polls a series' status while its workflow runs and reports each stage once, with the seconds elapsed. */
+async function withProgress(
+  platform: Platform,
+  seriesInstanceUid: string,
+  report: (line: string) => void,
+): Promise<ProcessSeriesResult> {
+  const started = performance.now();
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
+  const stages: Record<string, string> = {
+    receiving: 'received {n} slices; waiting for the sender to finish (quiet period)',
+    reconstructing: 'reconstructing the volume and checking its quality',
+    detecting: 'detecting nodules',
+    done: 'assessing Lung-RADS and putting the study on the worklist',
+    rejected: 'rejected by the quality gate; putting the study on the worklist (Lung-RADS 0)',
+    incomplete: 'incomplete (Lung-RADS 0 until the rest arrives)',
+    failed: 'failed',
+  };
+  let last = '';
+  const result = platform.seriesWorkflows.result(seriesInstanceUid);
+  let finished = false;
+  void result.finally(() => (finished = true)).catch(() => {});
+  while (!finished) {
+    const series = await findSeries(platform.database.db, seriesInstanceUid);
+    const line = series
+      ? (stages[series.status] ?? series.status).replace('{n}', String(series.instanceCount))
+      : '';
+    if (line !== '' && line !== last) {
+      report(`${elapsed()}  ${line}`);
+      last = line;
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 250))]);
+  }
+  const outcome = await result;
+  report(`${elapsed()}  finished: ${outcome.status}`);
+  return outcome;
 }
 
 /** The series the demo imports: the LIDC-IDRI-0001 chest CT (133 slices). */
@@ -49,17 +88,29 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
   for (const rejected of summary.rejected) out(`  rejected ${rejected.file}: ${rejected.reason}`);
 
   for (const uid of summary.seriesInstanceUids) {
-    out(`Waiting for workflow series:${uid} (quiet period ${platform.config.seriesQuietPeriodMs} ms) ...`);
-    const result = await platform.seriesWorkflows.result(uid);
-    const seriesView = await get(`/api/series/${uid}`);
-    out(`  workflow result: ${JSON.stringify(result)}`);
+    out(`Processing series ${uid} (workflow series:${uid}):`);
+    const result = await withProgress(platform, uid, (line) => out(`  ${line}`));
+    const seriesView = (await get(`/api/series/${uid}`)) as {
+      status: string;
+      instanceCount: number;
+      volume?: { dimensions: number[]; spacing: number[] };
+      quality: { code: string; severity: string; message: string }[];
+      error?: { code: string; message: string } | null;
+    };
+    out(
+      `  ${seriesView.status}: ${seriesView.instanceCount} slices` +
+        (seriesView.volume
+          ? `, volume ${seriesView.volume.dimensions.join(' x ')} voxels of ${seriesView.volume.spacing.map((v) => Number(v.toFixed(3))).join(' x ')} mm`
+          : '') +
+        (result.lungRadsCategory ? `, AI Lung-RADS ${result.lungRadsCategory}` : ''),
+    );
+    for (const issue of seriesView.quality) out(`    ${issue.severity} ${issue.code}: ${issue.message}`);
+    if (seriesView.error) out(`    error ${seriesView.error.code}: ${seriesView.error.message}`);
     if (result.volumeKey) {
       out(
         `  volume (NIfTI-1, int16 HU, opens in any NIfTI viewer): ${path.join(platform.config.dataDir, 'blobs', result.volumeKey)}`,
       );
     }
-    out(`  GET ${apiUrl}/api/series/${uid}`);
-    out(`  ${JSON.stringify(seriesView)}`);
     const findings = (await get(`/api/series/${uid}/findings`)) as {
       run: { model: { id: string; version: string }; timingsMs: Record<string, number> | null } | null;
       findings: {
@@ -72,20 +123,17 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
         maskBlobKey: string | null;
       }[];
     };
-    out(`  GET ${apiUrl}/api/series/${uid}/findings`);
     if (!findings.run) {
       out('  no detection ran (the series was rejected or failed: see its quality and error above)');
       continue;
     }
     out(
-      `  ${findings.findings.length} nodule finding(s) by ${findings.run.model.id}@${findings.run.model.version} ` +
-        `(timings ms: ${JSON.stringify(findings.run.timingsMs)})`,
+      `  ${findings.findings.length} nodule finding(s) by ${findings.run.model.id}@${findings.run.model.version}:`,
     );
     for (const f of findings.findings) {
       out(
         `    ${f.type.padEnd(12)} ${f.meanDiameterMm.toFixed(1).padStart(5)} mm (${f.longAxisMm} x ${f.shortAxisMm}) ` +
-          `score ${f.score.toFixed(3)} at LPS [${f.centreLps.map((v) => v.toFixed(1)).join(', ')}]` +
-          (f.maskBlobKey ? `  mask ${path.join(platform.config.dataDir, 'blobs', f.maskBlobKey)}` : ''),
+          `score ${f.score.toFixed(3)} at LPS [${f.centreLps.map((v) => v.toFixed(1)).join(', ')}]`,
       );
     }
   }
