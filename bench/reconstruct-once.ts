@@ -1,17 +1,17 @@
-// One reconstruction of a series folder, in a fresh process so its peak memory (maxRSS) is its own.
-// Prints JSON: { ms, maxRssMb, volumeMb, dimensions }.
-import { listFiles } from '../src/ingest/import-files.js';
+// One reconstruction of a series folder, in a fresh process so its peak memory (maxRSS) is its own; timed
+// in-process, from the file listing to the volume (no process start, no NIfTI written).
+// Usage: reconstruct-once.ts <series-folder> [decodeThreads]. Prints JSON: { ms, maxRssMb, baselineMb, volumeMb, dimensions }.
 import { reconstructSeries } from '../src/volume/reconstruct-series.js';
-import { readPart10FilesReusingBuffer } from '../src/volume/series-files.js';
+import { listSeriesFiles, seriesFileInstances } from '../src/volume/series-files.js';
 
-const folder = process.argv[2];
-if (!folder) throw new Error('usage: reconstruct-once.ts <series-folder>');
+const [folder, threads] = process.argv.slice(2);
+if (!folder) throw new Error('usage: reconstruct-once.ts <series-folder> [decodeThreads]');
 const baselineMb = process.resourceUsage().maxRSS / 1024;
 const started = performance.now();
-const files = await listFiles([folder]);
-const result = await reconstructSeries(readPart10FilesReusingBuffer(files), {
+const files = await listSeriesFiles([folder]);
+const result = await reconstructSeries(seriesFileInstances(files), {
   expectedSlices: files.length,
-  scratchInput: true,
+  decodeThreads: threads === undefined ? undefined : Number(threads),
 });
 const ms = performance.now() - started;
 const volume = result.volume;

@@ -1,4 +1,4 @@
-import dcmjs from 'dcmjs';
+import type dcmjsModule from 'dcmjs';
 import { DomainError } from '../shared/errors.js';
 import { readEncapsulatedFrames, type FrameStartMarker } from './codecs/encapsulated.js';
 import {
@@ -16,10 +16,23 @@ import {
 import { decodeRleFrame } from './codecs/rle.js';
 import { readImageAttributes } from './image-dataset.js';
 
-dcmjs.log.setLevel('error');
-// dcmjs reports each element whose dictionary VR is ambiguous (US or SS, OB or OW) in implicit VR files as
-// an error, though it then picks the usual VR: noise for every such file.
-dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
+type Dcmjs = typeof dcmjsModule;
+let dcmjsLoading: Promise<Dcmjs> | undefined;
+
+/**
+ * dcmjs, loaded on first use: most files take the dicomParser path, and loading dcmjs costs ~70 ms and
+ * ~20 MB in every thread that decodes.
+ */
+function loadDcmjs(): Promise<Dcmjs> {
+  dcmjsLoading ??= import('dcmjs').then(({ default: dcmjs }) => {
+    dcmjs.log.setLevel('error');
+    // dcmjs reports each element whose dictionary VR is ambiguous (US or SS, OB or OW) in implicit VR files
+    // as an error, though it then picks the usual VR: noise for every such file.
+    dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
+    return dcmjs;
+  });
+  return dcmjsLoading;
+}
 
 /** Stored pixel values of one DICOM object, before RescaleSlope/Intercept. Row-major (row j, column i): index = i + columns*j. */
 export interface DecodedPixels {
@@ -129,7 +142,7 @@ export async function decodeInstance(
   } = {},
 ): Promise<DecodedInstance> {
   const { transferSyntaxUid, syntax, dataset, nativePixelData } =
-    readWithDicomParser(bytes) ?? readWithDcmjs(bytes);
+    readWithDicomParser(bytes) ?? readWithDcmjs(bytes, await loadDcmjs());
   const format = readPixelFormat(dataset);
   let frames: DecodedPixels['frames'];
   if (syntax.encoding.kind === 'native') {
@@ -173,8 +186,8 @@ function readWithDicomParser(bytes: Uint8Array): ImageHeader | undefined {
 }
 
 /** Reads every element with dcmjs: the path for big endian and deflated files and for any odd file. */
-function readWithDcmjs(bytes: Uint8Array): ImageHeader {
-  const { meta, dict } = readPart10(bytes);
+function readWithDcmjs(bytes: Uint8Array, dcmjs: Dcmjs): ImageHeader {
+  const { meta, dict } = readPart10(bytes, dcmjs);
   const transferSyntaxUid = uidOf(meta['00020010']?.Value?.[0]);
   if (!transferSyntaxUid) throw invalid('the file meta information has no Transfer Syntax UID (0002,0010)');
   const syntax = SUPPORTED_TRANSFER_SYNTAXES[transferSyntaxUid];
@@ -215,7 +228,7 @@ interface PixelFormat {
   pixelRepresentation: 0 | 1;
 }
 
-function readPart10(bytes: Uint8Array): ReturnType<typeof dcmjs.data.DicomMessage.readFile> {
+function readPart10(bytes: Uint8Array, dcmjs: Dcmjs): ReturnType<Dcmjs['data']['DicomMessage']['readFile']> {
   try {
     // dcmjs wants an ArrayBuffer holding exactly the file; `bytes` may be a view into a larger one.
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

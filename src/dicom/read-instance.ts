@@ -5,6 +5,8 @@ import { DomainError } from '../shared/errors.js';
 import { isDicomUid } from '../shared/dicom-uid.js';
 
 dcmjs.log.setLevel('error');
+// dcmjs reports each element whose dictionary VR is ambiguous in implicit VR files (it then picks the usual VR).
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 
 /** The header attributes nodus keeps for every instance. Positions in LPS mm, thickness in mm. */
 export interface InstanceHeader {

@@ -1,24 +1,18 @@
-import fs from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { listFiles } from '../ingest/import-files.js';
 import { DomainError } from '../shared/errors.js';
-import { encodeNifti1 } from '../volume/nifti.js';
+import { writeNifti1File } from '../volume/nifti-file.js';
 import { reconstructSeries } from '../volume/reconstruct-series.js';
-import { readPart10FilesReusingBuffer } from '../volume/series-files.js';
+import { listSeriesFiles, seriesFileInstances } from '../volume/series-files.js';
 
 /** `nodus volume <series-folder> --out <file.nii[.gz]>`: offline reconstruction to NIfTI-1. */
 export async function volumeCommand(inputs: string[], out: string): Promise<number> {
-  const files = await listFiles(inputs);
-  const result = await reconstructSeries(readPart10FilesReusingBuffer(files), {
-    expectedSlices: files.length,
-    scratchInput: true,
-  });
+  const files = await listSeriesFiles(inputs);
+  // The decoding threads read the files themselves, each into one reused buffer.
+  const result = await reconstructSeries(seriesFileInstances(files), { expectedSlices: files.length });
   const { volume } = result;
   if (!volume) {
     throw new DomainError('INVALID_DICOM', `no volume: ${result.issues.map((i) => i.message).join('; ')}`);
   }
-  const nifti = encodeNifti1(volume);
-  fs.writeFileSync(out, out.endsWith('.gz') ? gzipSync(nifti, { level: 1 }) : nifti);
+  await writeNifti1File(volume, out);
   const summary = {
     out,
     dimensions: volume.dimensions,

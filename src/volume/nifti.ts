@@ -1,3 +1,4 @@
+import { headroomBefore } from './slice-pool.js';
 import { voxelToLpsAffine, type CtVolume } from './volume.js';
 
 const HEADER_BYTES = 348;
@@ -6,6 +7,7 @@ const DATA_OFFSET = 352;
 const DT_INT16 = 4;
 const NIFTI_XFORM_SCANNER_ANAT = 1;
 const NIFTI_UNITS_MM = 2;
+const DEFAULT_DESCRIPTION = 'nodus CT volume (HU)';
 
 /**
  * The voxel-to-world affine in NIfTI's frame (RAS+: +x right, +y anterior, +z head), row-major 4x4.
@@ -16,13 +18,46 @@ export function voxelToRasAffine(volume: Pick<CtVolume, 'spacingMm' | 'originLps
   return lps.map((value, index) => (index < 8 ? -value : value));
 }
 
+/** Bytes before the voxels in a single-file NIfTI-1 written here: the header and its 4-byte extension flag. */
+export const NIFTI1_HEADER_BYTES = DATA_OFFSET;
+
 /**
  * Encodes a volume as a single-file NIfTI-1 (.nii): int16 HU, voxel (i, j, k) = (column, row, slice), sform
  * and qform both set to the scanner (RAS) affine, so any NIfTI tool places the voxels where the scanner did.
+ * A new array: the voxels are copied after the header (see {@link encodeNifti1InHeadroom} to avoid that).
  */
-export function encodeNifti1(volume: CtVolume, description = 'nodus CT volume (HU)'): Uint8Array {
-  const [nx, ny, nz] = volume.dimensions;
+export function encodeNifti1(volume: CtVolume, description = DEFAULT_DESCRIPTION): Uint8Array {
   const bytes = new Uint8Array(DATA_OFFSET + volume.hu.byteLength);
+  bytes.set(nifti1Header(volume, description));
+  if (isLittleEndianHost()) new Int16Array(bytes.buffer, DATA_OFFSET, volume.hu.length).set(volume.hu);
+  else {
+    const view = new DataView(bytes.buffer);
+    volume.hu.forEach((v, i) => view.setInt16(DATA_OFFSET + 2 * i, v, true));
+  }
+  return bytes;
+}
+
+/**
+ * The same file as {@link encodeNifti1}, without copying the voxels: the header is written into the room
+ * reserved in front of `volume.hu` in its buffer (reconstructSeries with `headroomBytes:
+ * NIFTI1_HEADER_BYTES`), and the file is a view from there to the last voxel. A volume without that room is
+ * copied as by encodeNifti1.
+ */
+export function encodeNifti1InHeadroom(volume: CtVolume, description = DEFAULT_DESCRIPTION): Uint8Array {
+  const { hu } = volume;
+  if (headroomBefore(hu) < DATA_OFFSET || !isLittleEndianHost()) return encodeNifti1(volume, description);
+  const file = new Uint8Array(hu.buffer, hu.byteOffset - DATA_OFFSET, DATA_OFFSET + hu.byteLength);
+  file.set(nifti1Header(volume, description));
+  return file;
+}
+
+/**
+ * The NIfTI-1 header and extension flag (NIFTI1_HEADER_BYTES) of {@link encodeNifti1}'s file; little-endian
+ * int16 voxels in (i, j, k) order follow it.
+ */
+export function nifti1Header(volume: CtVolume, description = DEFAULT_DESCRIPTION): Uint8Array {
+  const [nx, ny, nz] = volume.dimensions;
+  const bytes = new Uint8Array(DATA_OFFSET);
   const view = new DataView(bytes.buffer);
   const le = true;
   view.setInt32(0, HEADER_BYTES, le);
@@ -44,10 +79,6 @@ export function encodeNifti1(volume: CtVolume, description = 'nodus CT volume (H
   [...quaternion, affine[3]!, affine[7]!, affine[11]!].forEach((v, i) => view.setFloat32(256 + 4 * i, v, le));
   for (let i = 0; i < 12; i += 1) view.setFloat32(280 + 4 * i, affine[i]!, le);
   writeAscii(bytes, 344, 4, 'n+1');
-
-  const data = new Int16Array(bytes.buffer, DATA_OFFSET, volume.hu.length);
-  if (isLittleEndianHost()) data.set(volume.hu);
-  else volume.hu.forEach((v, i) => view.setInt16(DATA_OFFSET + 2 * i, v, true));
   return bytes;
 }
 
@@ -109,7 +140,8 @@ function writeAscii(bytes: Uint8Array, offset: number, length: number, text: str
     bytes[offset + i] = text.charCodeAt(i) & 0x7f;
 }
 
-function isLittleEndianHost(): boolean {
+/** Whether typed arrays are little-endian here, as NIfTI-1 files written by nodus are. */
+export function isLittleEndianHost(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 

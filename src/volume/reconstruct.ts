@@ -1,7 +1,7 @@
 import type { QualityIssue } from './quality-issue.js';
 import type { SliceImage } from './slice-image.js';
 import { cross, dot, norm, normalize, scale, sub } from './vec3.js';
-import { PADDING_HU, type CtVolume, type Vec3 } from './volume.js';
+import type { CtVolume, Vec3 } from './volume.js';
 
 export type Reconstruction =
   | { ok: true; volume: CtVolume; issues: QualityIssue[]; geometry: SliceGeometry }
@@ -153,89 +153,6 @@ export type HuSlice = Omit<SliceImage, 'pixels' | 'rescaleSlope' | 'rescaleInter
   hu: Int16Array;
   paddingVoxels: number;
 };
-
-/** Converts one slice's stored values to HU; padding (PixelPaddingValue range) becomes PADDING_HU. */
-export function toHuSlice(slice: SliceImage, out: Int16Array = new Int16Array(slice.pixels.length)): HuSlice {
-  const { pixels, rescaleSlope, rescaleIntercept, padding, ...rest } = slice;
-  const low = padding?.low ?? Infinity;
-  const high = padding?.high ?? -Infinity;
-  let paddingVoxels: number;
-  if (rescaleSlope === 1 && Number.isInteger(rescaleIntercept)) {
-    // One kernel per array type keeps each loop monomorphic (several times faster in V8).
-    if (pixels instanceof Int16Array) paddingVoxels = offsetInt16(pixels, rescaleIntercept, low, high, out);
-    else if (pixels instanceof Uint16Array)
-      paddingVoxels = offsetUint16(pixels, rescaleIntercept, low, high, out);
-    else paddingVoxels = offsetAny(pixels, 1, rescaleIntercept, low, high, out);
-  } else {
-    paddingVoxels = offsetAny(pixels, rescaleSlope, rescaleIntercept, low, high, out);
-  }
-  return { ...rest, hu: out, paddingVoxels };
-}
-
-function offsetInt16(
-  pixels: Int16Array,
-  intercept: number,
-  low: number,
-  high: number,
-  out: Int16Array,
-): number {
-  let padding = 0;
-  for (let p = 0; p < pixels.length; p += 1) {
-    const v = pixels[p]!;
-    if (v >= low && v <= high) {
-      out[p] = PADDING_HU;
-      padding += 1;
-    } else {
-      const h = v + intercept;
-      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
-    }
-  }
-  return padding;
-}
-
-function offsetUint16(
-  pixels: Uint16Array,
-  intercept: number,
-  low: number,
-  high: number,
-  out: Int16Array,
-): number {
-  let padding = 0;
-  for (let p = 0; p < pixels.length; p += 1) {
-    const v = pixels[p]!;
-    if (v >= low && v <= high) {
-      out[p] = PADDING_HU;
-      padding += 1;
-    } else {
-      const h = v + intercept;
-      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
-    }
-  }
-  return padding;
-}
-
-/** General case: any slope, any array type. */
-function offsetAny(
-  pixels: Int16Array | Uint16Array | Int32Array,
-  slope: number,
-  intercept: number,
-  low: number,
-  high: number,
-  out: Int16Array,
-): number {
-  let padding = 0;
-  for (let p = 0; p < pixels.length; p += 1) {
-    const v = pixels[p]!;
-    if (v >= low && v <= high) {
-      out[p] = PADDING_HU;
-      padding += 1;
-    } else {
-      const h = Math.round(v * slope + intercept);
-      out[p] = h < -32768 ? -32768 : h > 32767 ? 32767 : h;
-    }
-  }
-  return padding;
-}
 
 /**
  * When the slices' HU arrays are consecutive slots of one buffer (see SlicePool), puts them in sorted order

@@ -6,7 +6,7 @@ import { seriesReception, setSeriesStatus } from '../../db/repositories/series.j
 import { receptionIssues } from '../../ingest/series-completeness.js';
 import { upsertVolume } from '../../db/repositories/volumes.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { encodeNifti1 } from '../../volume/nifti.js';
+import { encodeNifti1InHeadroom, NIFTI1_HEADER_BYTES } from '../../volume/nifti.js';
 import type { QualityIssue } from '../../volume/quality-issue.js';
 import { reconstructSeries } from '../../volume/reconstruct-series.js';
 
@@ -42,14 +42,18 @@ export function createReconstructActivities({ db, blobs }: ReconstructActivityDe
           yield { source: entry.sopInstanceUid, bytes: await blobs.get(entry.blobKey) };
         }
       }
-      // Each blob is read into a fresh buffer used by nothing else: it may be decoded in place.
+      // Each blob is read into a fresh buffer used by nothing else: it is moved to a decoding thread and
+      // decoded in place there. Room for the NIfTI header is left in front of the voxels, so the stored file
+      // is a view of the volume's own memory, not a copy.
       const result = await reconstructSeries(instances(), {
         expectedSlices: entries.length,
         scratchInput: true,
+        transferInput: true,
+        headroomBytes: NIFTI1_HEADER_BYTES,
       });
       let volumeKey: string | undefined;
       if (result.volume) {
-        const nifti = encodeNifti1(result.volume);
+        const nifti = encodeNifti1InHeadroom(result.volume);
         const sha256 = createHash('sha256').update(nifti).digest('hex');
         volumeKey = `volumes/${seriesInstanceUid}/${sha256}.nii`;
         if (!(await blobs.has(volumeKey))) await blobs.put(volumeKey, nifti);

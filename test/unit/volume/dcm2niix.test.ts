@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isPart10, listFiles } from '../../../src/ingest/import-files.js';
 import { voxelToRasAffine } from '../../../src/volume/nifti.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
-import { readPart10FilesReusingBuffer } from '../../../src/volume/series-files.js';
+import { readPart10FilesReusingBuffer, seriesFileInstances } from '../../../src/volume/series-files.js';
 import { PADDING_HU, type CtVolume } from '../../../src/volume/volume.js';
 import { readNifti1 } from '../../fixtures/nifti-reader.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
@@ -26,12 +26,16 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /**
  * `fresh-buffers`: one buffer per file, kept (the general path). `reused-buffer`: one buffer reused for every
- * file and decoded in place (the path of `nodus volume` and the benchmark).
+ * file and decoded in place. `worker-threads`: files read and decoded by worker threads and the calling thread
+ * into one shared buffer (the path of `nodus volume` and the benchmark).
  */
-type ReadingMode = 'fresh-buffers' | 'reused-buffer';
+type ReadingMode = 'fresh-buffers' | 'reused-buffer' | 'worker-threads';
 
 async function reconstructFolder(folder: string, mode: ReadingMode) {
   const files = await listFiles([folder]);
+  if (mode === 'worker-threads') {
+    return reconstructSeries(seriesFileInstances(files), { expectedSlices: files.length, decodeThreads: 3 });
+  }
   if (mode === 'reused-buffer') {
     return reconstructSeries(readPart10FilesReusingBuffer(files), {
       expectedSlices: files.length,
@@ -166,7 +170,7 @@ function compare(volume: CtVolume, theirs: ReturnType<typeof readNifti1>) {
 
 describe.skipIf(!sampleDir || !hasDcm2niix)('reconstruction against dcm2niix', () => {
   const cases = SERIES.flatMap((series) =>
-    (['fresh-buffers', 'reused-buffer'] as const).map((mode) => [series, mode] as const),
+    (['fresh-buffers', 'reused-buffer', 'worker-threads'] as const).map((mode) => [series, mode] as const),
   );
   it.each(cases)('%s (%s): voxel-exact HU and the same affine', async (relative, mode) => {
     const folder = path.join(sampleDir!, relative);
