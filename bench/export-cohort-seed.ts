@@ -20,7 +20,7 @@ import {
   studies,
   volumes,
 } from '../src/db/schema/index.js';
-import { listFiles } from '../src/ingest/import-files.js';
+import { listFiles } from '../src/dicom/part10-files.js';
 import { buildChestPhantom } from '../src/phantom/chest-phantom.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { encodeNifti1 } from '../src/volume/nifti.js';

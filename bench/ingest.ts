@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config/env.js';
 import { startDicomScp } from '../src/ingest/dicom-scp.js';
 import { benchCaller } from './bench-caller.js';
-import { isPart10, listFiles } from '../src/ingest/import-files.js';
+import { isPart10, listFiles } from '../src/dicom/part10-files.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startApi } from '../src/main/api.js';
 import { sampleDataDir } from '../src/main/demo.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import dicomParser from 'dicom-parser';
-import { listFiles } from '../src/ingest/import-files.js';
+import { listFiles } from '../src/dicom/part10-files.js';
 
 const TAGS = {
   mediaStorageSopInstanceUid: 'x00020003',

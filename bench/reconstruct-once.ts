@@ -2,13 +2,14 @@
 // in-process, from the file listing to the volume (no process start, no NIfTI written).
 // Usage: reconstruct-once.ts <series-folder> [decodeThreads]. Prints JSON: { ms, maxRssMb, baselineMb, volumeMb, dimensions }.
 import { reconstructSeries } from '../src/volume/reconstruct-series.js';
-import { listSeriesFiles, seriesFileInstances } from '../src/volume/series-files.js';
+import { listFiles } from '../src/dicom/part10-files.js';
+import { seriesFileInstances } from '../src/volume/series-files.js';
 
 const [folder, threads] = process.argv.slice(2);
 if (!folder) throw new Error('usage: reconstruct-once.ts <series-folder> [decodeThreads]');
 const baselineMb = process.resourceUsage().maxRSS / 1024;
 const started = performance.now();
-const files = await listSeriesFiles([folder]);
+const files = await listFiles([folder]);
 const result = await reconstructSeries(seriesFileInstances(files), {
   expectedSlices: files.length,
   decodeThreads: threads === undefined ? undefined : Number(threads),

@@ -12,7 +12,7 @@ import { latestSeriesFindings } from '../src/db/repositories/findings.js';
 import { readInstanceHeader } from '../src/dicom/read-instance.js';
 import { startDicomScp } from '../src/ingest/dicom-scp.js';
 import { benchCaller } from './bench-caller.js';
-import { isPart10, listFiles } from '../src/ingest/import-files.js';
+import { isPart10, listFiles } from '../src/dicom/part10-files.js';
 import { createLogger } from '../src/logging/logger.js';
 import { sampleDataDir } from '../src/main/demo.js';
 import { openPlatform } from '../src/main/platform.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { listFiles } from '../ingest/import-files.js';
+import { listFiles } from '../dicom/part10-files.js';
 import { buildChestPhantom } from '../phantom/chest-phantom.js';
 import { reconstructSeries } from '../volume/reconstruct-series.js';
 import { readPart10FilesReusingBuffer } from '../volume/series-files.js';

@@ -1,5 +1,5 @@
 import { decodeInstance } from '../dicom/pixel-data.js';
-import { listFiles } from '../ingest/import-files.js';
+import { listFiles } from '../dicom/part10-files.js';
 import { DomainError } from '../shared/errors.js';
 import { sliceImagesOf } from '../volume/slice-image.js';
 import { readPart10FilesReusingBuffer } from '../volume/series-files.js';

@@ -10,7 +10,6 @@ import {
   VERIFICATION_SOP_CLASS,
 } from './dimse/negotiation.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
-import { DomainError } from '../shared/errors.js';
 import { InstanceSpool, type ReceivedInstance } from './instance-spool.js';
 import { plainAddress, type KnownCallers } from './dimse/known-callers.js';
 import {
@@ -522,7 +521,7 @@ class StorageScp extends Scp {
 const A_ABORT_INVALID_PDU_PARAMETER = Buffer.from([0x07, 0x00, 0, 0, 0, 4, 0, 0, 2, 6]);
 
 function messageOf(error: unknown): string {
-  return error instanceof DomainError || error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
+import { isPart10, listFiles } from '../dicom/part10-files.js';
 import { DomainError } from '../shared/errors.js';
 import { storeInstance, type IngestDeps } from './store-instance.js';
 
@@ -16,22 +16,6 @@ export interface ImportSummary {
   /** Files that are not DICOM Part 10 at all (no "DICM" prefix), e.g. reader XML next to the slices. */
   skipped: string[];
   seriesInstanceUids: string[];
-}
-
-/** Lists regular files under the given files and folders (recursively), sorted for a stable order. */
-export async function listFiles(paths: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  const visit = async (entry: string): Promise<void> => {
-    const stat = await fs.stat(entry);
-    if (stat.isDirectory()) {
-      const children = await fs.readdir(entry);
-      for (const child of children.sort()) await visit(path.join(entry, child));
-    } else if (stat.isFile()) {
-      found.push(entry);
-    }
-  };
-  for (const p of paths) await visit(path.resolve(p));
-  return found;
 }
 
 /** Imports files and folders through the ingest service; a bad file is reported and skipped, never fatal. */
@@ -75,15 +59,4 @@ export async function importFiles(
   }
   summary.seriesInstanceUids = [...seriesSeen];
   return summary;
-}
-
-/** A DICOM Part 10 file has a 128-byte preamble followed by "DICM" (PS3.10 §7.1). */
-export function isPart10(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  );
 }

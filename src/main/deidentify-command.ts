@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { deidentifyInstance } from '../dicom/deidentify.js';
-import { listFiles } from '../ingest/import-files.js';
+import { listFiles } from '../dicom/part10-files.js';
 import { DomainError } from '../shared/errors.js';
 
 /** The shortest key accepted in NODUS_DEID_KEY (characters). */

@@ -4,7 +4,7 @@ import { writeNoduleStructuredReport } from '../dicom/nodule-sr.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
 import { readSourceSeriesReferences } from '../dicom/source-series-references.js';
 import { newUid } from '../dicom/uid.js';
-import { listFiles } from '../ingest/import-files.js';
+import { listFiles } from '../dicom/part10-files.js';
 import { detectNodules, type DetectedNodule } from '../inference/detect-nodules.js';
 import { modelKey } from '../inference/model-manifest.js';
 import { loadDetector, type LoadedDetector } from '../inference/model-registry.js';

@@ -1,11 +1,12 @@
 import { DomainError } from '../shared/errors.js';
 import { writeNifti1File } from '../volume/nifti-file.js';
 import { reconstructSeries } from '../volume/reconstruct-series.js';
-import { listSeriesFiles, seriesFileInstances } from '../volume/series-files.js';
+import { listFiles } from '../dicom/part10-files.js';
+import { seriesFileInstances } from '../volume/series-files.js';
 
 /** `nodus volume <series-folder> --out <file.nii[.gz]>`: offline reconstruction to NIfTI-1. */
 export async function volumeCommand(inputs: string[], out: string): Promise<number> {
-  const files = await listSeriesFiles(inputs);
+  const files = await listFiles(inputs);
   // The decoding threads read the files themselves, each into one reused buffer.
   const result = await reconstructSeries(seriesFileInstances(files), { expectedSlices: files.length });
   const { volume } = result;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isPart10 } from '../dicom/part10-files.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -154,11 +155,11 @@ export function inThreadDecoder(): SliceDecoder {
 
   async function decodeHere(input: DecodeInput, options: { scratchInput?: boolean }): Promise<DecodeOutcome> {
     modules ??= Promise.all([import('./decode-slices.js'), import('./series-files.js')]);
-    const [{ decodeSlices }, { createReusedFileReader, hasPart10Prefix }] = await modules;
+    const [{ decodeSlices }, { createReusedFileReader }] = await modules;
     if ('path' in input) {
       readFile ??= createReusedFileReader();
       const bytes = readFile(input.path);
-      if (!hasPart10Prefix(bytes)) return { notPart10: true };
+      if (!isPart10(bytes)) return { notPart10: true };
       return { slices: await decodeSlices(bytes, pool, true) };
     }
     return { slices: await decodeSlices(input.bytes, pool, options.scratchInput === true) };

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../shared/errors.js';
 import { decodeSlices, type DecodedSlice } from './decode-slices.js';
-import { createReusedFileReader, hasPart10Prefix } from './series-files.js';
+import { isPart10 } from '../dicom/part10-files.js';
+import { createReusedFileReader } from './series-files.js';
 import { openSlicePool, type SlicePool, type SlicePoolShare } from './slice-pool.js';
 
 /** What a decoding thread is started with. */
@@ -61,7 +62,7 @@ async function decode(
   const { id, input } = request;
   try {
     const bytes = 'path' in input ? readFile(input.path) : input.bytes;
-    if ('path' in input && !hasPart10Prefix(bytes))
+    if ('path' in input && !isPart10(bytes))
       return { reply: { id, ok: true, notPart10: true }, transfer: [] };
     const slices = await decodeSlices(bytes, pool, true);
     // Slices that got no slot carry arrays of their own: moved to the caller, not copied.

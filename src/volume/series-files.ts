@@ -1,35 +1,5 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-
-/**
- * Lists the regular files under the given files and folders (recursively), sorted by name within each folder
- * for a stable order.
- */
-export async function listSeriesFiles(paths: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  const visit = async (entry: string): Promise<void> => {
-    const stat = await fsp.stat(entry);
-    if (stat.isDirectory()) {
-      for (const child of (await fsp.readdir(entry)).sort()) await visit(path.join(entry, child));
-    } else if (stat.isFile()) {
-      found.push(entry);
-    }
-  };
-  for (const p of paths) await visit(path.resolve(p));
-  return found;
-}
-
-/** Whether `bytes` start like a DICOM Part 10 file: a 128-byte preamble, then "DICM". */
-export function hasPart10Prefix(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  );
-}
+import { isPart10 } from '../dicom/part10-files.js';
 
 /**
  * Reads whole files into ONE reused buffer (grown as needed). Each returned view is valid only until the
@@ -68,7 +38,7 @@ export function* readPart10FilesReusingBuffer(
   const read = createReusedFileReader();
   for (const file of files) {
     const bytes = read(file);
-    if (hasPart10Prefix(bytes)) yield { source: file, bytes };
+    if (isPart10(bytes)) yield { source: file, bytes };
   }
 }
 

@@ -14,7 +14,7 @@ import { createApp, type AppDeps } from '../../src/api/app.js';
 import { findSeries } from '../../src/db/repositories/series.js';
 import { readInstanceHeader } from '../../src/dicom/read-instance.js';
 import type { IngestDeps } from '../../src/ingest/store-instance.js';
-import { listFiles } from '../../src/ingest/import-files.js';
+import { listFiles } from '../../src/dicom/part10-files.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { syntheticCtInstance, testUid } from '../fixtures/synthetic-instance.js';
 import { sampleDir } from '../fixtures/sample-data.js';

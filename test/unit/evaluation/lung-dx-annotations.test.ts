@@ -7,7 +7,7 @@ import {
   readLungDxTumour,
 } from '../../../src/evaluation/lung-dx-annotations.js';
 import { indexSliceGeometry, type SliceGeometry } from '../../../src/evaluation/slice-geometry-index.js';
-import { listFiles } from '../../../src/ingest/import-files.js';
+import { listFiles } from '../../../src/dicom/part10-files.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
 import { readPart10FilesReusingBuffer } from '../../../src/volume/series-files.js';
 import type { Vec3 } from '../../../src/volume/volume.js';

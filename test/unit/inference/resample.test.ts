@@ -7,7 +7,7 @@ import {
   sourceIjkToModel,
   type ModelInput,
 } from '../../../src/inference/resample.js';
-import { listFiles } from '../../../src/ingest/import-files.js';
+import { listFiles } from '../../../src/dicom/part10-files.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
 import { readPart10FilesReusingBuffer } from '../../../src/volume/series-files.js';
 import type { CtVolume, Vec3 } from '../../../src/volume/volume.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { institutionCode } from '../../../src/db/repositories/instances.js';
-import { isPart10 } from '../../../src/ingest/import-files.js';
+import { isPart10 } from '../../../src/dicom/part10-files.js';
 import { syntheticCtInstance } from '../../fixtures/synthetic-instance.js';
 
 describe('isPart10', () => {

@@ -8,7 +8,7 @@ import {
   type InsertionSiteOptions,
   type SyntheticNodule,
 } from '../../../src/phantom/insert-nodule.js';
-import { listFiles } from '../../../src/ingest/import-files.js';
+import { listFiles } from '../../../src/dicom/part10-files.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
 import { readPart10FilesReusingBuffer } from '../../../src/volume/series-files.js';
 import { voxelToLpsAffine, type CtVolume, type Vec3 } from '../../../src/volume/volume.js';

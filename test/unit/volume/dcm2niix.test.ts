@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isPart10, listFiles } from '../../../src/ingest/import-files.js';
+import { isPart10, listFiles } from '../../../src/dicom/part10-files.js';
 import { voxelToRasAffine } from '../../../src/volume/nifti.js';
 import { reconstructSeries } from '../../../src/volume/reconstruct-series.js';
 import { readPart10FilesReusingBuffer, seriesFileInstances } from '../../../src/volume/series-files.js';

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reconstructSeries, type SeriesInstance } from '../../../src/volume/reconstruct-series.js';
-import { listSeriesFiles, seriesFileInstances } from '../../../src/volume/series-files.js';
+import { listFiles } from '../../../src/dicom/part10-files.js';
+import { seriesFileInstances } from '../../../src/volume/series-files.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
 
 const SERIES = ['lidc/LIDC-IDRI-0001', 'lung-pet-ct-dx/Lung_Dx-A0001_5mm_L/dicom'];
@@ -22,7 +23,7 @@ const sameVoxels = (a: Int16Array, b: Int16Array) =>
 
 describe.skipIf(!sampleDir)('parallel decoding (worker threads into one shared buffer)', () => {
   it.each(SERIES)('%s: the same voxels and report as decoding in the calling thread', async (relative) => {
-    const files = await listSeriesFiles([path.join(sampleDir!, relative)]);
+    const files = await listFiles([path.join(sampleDir!, relative)]);
     const serial = await reconstructSeries(seriesFileInstances(files), {
       expectedSlices: files.length,
       decodeThreads: 1,
@@ -52,14 +53,14 @@ describe.skipIf(!sampleDir)('parallel decoding (worker threads into one shared b
 
   it('reports an undecodable instance decoded on a worker thread as INVALID_DICOM, like the calling thread', async () => {
     const source = path.join(sampleDir!, 'lidc/LIDC-IDRI-0001');
-    const slices = (await listSeriesFiles([source])).filter((file) => file.endsWith('.dcm')).slice(0, 40);
+    const slices = (await listFiles([source])).filter((file) => file.endsWith('.dcm')).slice(0, 40);
     const folder = fs.mkdtempSync(path.join(work, 'bad-'));
     // First in name order, so that it goes to a worker thread (the first decodes are handed to them).
     const truncated = path.join(folder, '000-truncated.dcm');
     fs.writeFileSync(truncated, fs.readFileSync(slices[0]!).subarray(0, 200_000));
     fs.writeFileSync(path.join(folder, 'notes.txt'), 'not DICOM');
     for (const file of slices.slice(1)) fs.copyFileSync(file, path.join(folder, path.basename(file)));
-    const files = await listSeriesFiles([folder]);
+    const files = await listFiles([folder]);
 
     const results = [];
     for (const decodeThreads of [1, 2]) {
