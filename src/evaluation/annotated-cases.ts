@@ -86,6 +86,20 @@ export async function lungDxCase(folder: string): Promise<AnnotatedCase> {
   };
 }
 
+/**
+ * A CT folder without annotations (CPTAC C3N-00247: a lung adenocarcinoma nobody marked): no references,
+ * nothing to avoid. A finding on it is neither a hit nor known to be false.
+ */
+export async function unannotatedCase(folder: string): Promise<AnnotatedCase> {
+  return {
+    name: path.basename(folder),
+    volume: await reconstructFolder(folder),
+    references: [],
+    irrelevant: [],
+    avoid: [],
+  };
+}
+
 /** Whether a point lies in the case's annotated box, grown by `marginMm` (Lung_Dx: the tumour was found). */
 export function insideBox(
   boxLps: NonNullable<AnnotatedCase['boxLps']>,

@@ -2,14 +2,12 @@ import * as ort from 'onnxruntime-node';
 import { DomainError } from '../shared/errors.js';
 import type { CtVolume, Vec3 } from '../volume/volume.js';
 import { CANDIDATE_FEATURE_NAMES, candidateFeatures } from './candidate-features.js';
-import { findCandidates, type Candidate } from './find-candidates.js';
-import { segmentLungs } from './lung-segmentation.js';
+import { runCandidateStage } from './candidate-stage.js';
+import type { Candidate } from './find-candidates.js';
 import { measureNodule, type NoduleMeasurement } from './nodule-measurement.js';
-import { modelKey } from './model-manifest.js';
-import type { LoadedDetector } from './model-registry.js';
-import { modelToSourceIjk, resampleForModel } from './resample.js';
-import { runHeatmap, type ModelGrid } from './run-heatmap.js';
-import { tissueCandidates } from './tissue-candidates.js';
+import { modelKey, type PatchClassifierModelEntry } from './model-manifest.js';
+import type { LoadedDetector, LoadedModel } from './model-registry.js';
+import { scorePatches } from './patch-classifier.js';
 
 /** One detected nodule: the measurement of its segmentation plus the detector's score. */
 export interface DetectedNodule extends NoduleMeasurement {
@@ -32,6 +30,8 @@ export interface DetectOptions {
   maxTileVoxels?: number;
   /** Operating point; default: the detector's threshold. */
   threshold?: number;
+  /** Most findings measured and reported (evaluation below the operating point); default: the detector's. */
+  maxFindings?: number;
   /** Progress for heartbeats: stage name and fraction done. */
   onProgress?: (stage: string, fraction: number) => void;
   /** Scores every candidate and returns them too (training and FROC evaluation). */
@@ -49,23 +49,17 @@ export interface ScoredCandidate {
 }
 
 const DEFAULT_MAX_TILE_VOXELS = 12_000_000;
-/** Tissue candidates: voxels denser than this (HU) in the lungs, opened by OPENING_MM, at least this diameter. */
-const TISSUE_HU = -500;
-const OPENING_MM = 3;
 /** Largest radius hint of the second measurement, mm (nodules are at most 30 mm; masses are measured once more at 20). */
 const MAX_REMEASURE_RADIUS_MM = 20;
-const MIN_TISSUE_DIAMETER_MM = 8;
-/** Margin around the lungs' bounding box given to the model, mm (its filters reach beyond the lungs). */
-const LUNG_BOX_MARGIN_MM = 10;
 
 /**
  * The detection pipeline on one CT volume:
- * 1. lung segmentation (candidates outside the lungs are dropped; the model sees the lungs' bounding box);
- * 2. resampling to the heatmap model's isotropic spacing and HU window;
- * 3. the heatmap model (sliding-window within the memory budget);
- * 4. candidates = local maxima of the heatmap in the lungs, plus compact tissue components (masses against
- *    the chest wall, see tissue-candidates.ts); features; the classifier's score (false-positive reduction);
- * 5. candidates at or above the operating point are segmented and measured on the original voxels.
+ * 1. the candidate stage (candidate-stage.ts): lung mask, the lungs' box on the heatmap model's grid, the
+ *    heatmap, blob maxima and tissue components in the lungs;
+ * 2. the classifier's score per candidate: a patch classifier (3D CNN on multi-scale cubes, calibrated to a
+ *    probability) or a feature classifier (MLP on hand-made features), or the heatmap response alone;
+ * 3. candidates at or above the operating point are segmented and measured on the original voxels (best
+ *    score first; one finding per nodule; at most maxFindings where the detector sets one).
  * Positions are LPS mm and voxel indices of `volume`.
  */
 export async function detectNodules(
@@ -90,77 +84,42 @@ export async function detectNodules(
       model: modelKey(detector.classifier.entry),
       sha256: detector.classifier.entry.sha256,
     },
+    calibration: detector.entry.calibration,
     threshold,
     maxCandidates: detector.entry.maxCandidates,
+    keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
     maxFindings: detector.entry.maxFindings,
   };
 
-  const lungs = await time('lungMask', () => segmentLungs(volume));
-  options.onProgress?.('lung-mask', 1);
-  if (lungs.volumeMl < 1) {
-    return { nodules: [], candidatesScored: 0, parameters, timingsMs };
-  }
-  const box = paddedBox(volume, lungs.boundsIjk, LUNG_BOX_MARGIN_MM);
-  const input = await time('resample', () =>
-    resampleForModel(volume, { spacingMm: contract.spacingMm, boxIjk: box, huWindow: contract.huWindow }),
-  );
-  const grid: ModelGrid = { data: input.data, shape: [input.shape[2], input.shape[3], input.shape[4]] };
-  const heatmap = await time('heatmap', () =>
-    runHeatmap(detector.heatmap, grid, {
-      maxTileVoxels: options.maxTileVoxels ?? DEFAULT_MAX_TILE_VOXELS,
-      onTile: (done, total) => options.onProgress?.('heatmap', done / total),
+  const stage = await runCandidateStage(volume, detector.heatmap, {
+    maxTileVoxels: options.maxTileVoxels ?? DEFAULT_MAX_TILE_VOXELS,
+    maxCandidates: detector.entry.maxCandidates,
+    ...(detector.entry.keepAllFromRadiusMm !== undefined && {
+      keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
     }),
-  );
-  const [nx, ny, nz] = volume.dimensions;
-  const inLungs = (x: number, y: number, z: number) => {
-    const [i, j, k] = modelToSourceIjk(input, [x, y, z]).map(Math.round) as Vec3;
-    if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return false;
-    return lungs.mask[i + nx * (j + ny * k)] === 1;
-  };
-  const candidates = await time('candidates', () => {
-    const blobs = findCandidates({ data: heatmap.response, shape: grid.shape }, heatmap.radiusMm, {
-      minResponse: contract.minResponse,
-      maxCandidates: detector.entry.maxCandidates,
-      spacingMm: contract.spacingMm,
-      inLungs,
-    });
-    const [low, high] = contract.huWindow;
-    const masses = tissueCandidates(grid, heatmap.response, {
-      spacingMm: contract.spacingMm,
-      threshold: (TISSUE_HU - low) / (high - low),
-      openingVoxels: Math.max(1, Math.round(OPENING_MM / contract.spacingMm)),
-      minDiameterMm: MIN_TISSUE_DIAMETER_MM,
-      inLungs,
-    });
-    // A tissue candidate at a blob candidate already found is the same object.
-    for (const mass of masses) {
-      const known = blobs.some(
-        (c) => Math.hypot(c.x - mass.x, c.y - mass.y, c.z - mass.z) * contract.spacingMm < mass.radiusMm / 2,
-      );
-      if (!known) blobs.push(mass);
-    }
-    return blobs;
+    ...(options.onProgress && { onProgress: options.onProgress }),
+    time,
   });
-  const positionInLungs = lungPosition(volume, lungs.boundsIjk, (c: Candidate) =>
-    ijkToLps(volume, modelToSourceIjk(input, [c.x, c.y, c.z])),
-  );
+  if (!stage) return { nodules: [], candidatesScored: 0, parameters, timingsMs };
+  const { lungs, grid, candidates, toIjk } = stage;
+  const positionInLungs = lungPosition(volume, lungs.boundsIjk, (c: Candidate) => ijkToLps(volume, toIjk(c)));
   const scores = await time('classifier', () =>
     scoreCandidates(detector, candidates, {
       input: grid,
       huWindow: contract.huWindow,
       spacingMm: contract.spacingMm,
-      inLungs,
+      inLungs: stage.inLungs,
       positionInLungs,
     }),
   );
   options.onProgress?.('classifier', 1);
 
-  const toIjk = (c: Candidate) => modelToSourceIjk(input, [c.x, c.y, c.z]);
   const order = candidates.map((_, n) => n).sort((a, b) => scores.values[b]! - scores.values[a]!);
+  const maxFindings = options.maxFindings ?? detector.entry.maxFindings ?? Infinity;
   const nodules: DetectedNodule[] = [];
   await time('measure', () => {
     for (const n of order) {
-      if (scores.values[n]! < threshold || nodules.length >= detector.entry.maxFindings) break;
+      if (scores.values[n]! < threshold || nodules.length >= maxFindings) break;
       const candidate = candidates[n]!;
       const ijk = toIjk(candidate).map(Math.round) as Vec3;
       let measured = measureNodule(
@@ -208,7 +167,7 @@ export async function detectNodules(
     timingsMs,
   };
   if (options.keepAllCandidates) {
-    const F = CANDIDATE_FEATURE_NAMES.length;
+    const F = scores.features ? CANDIDATE_FEATURE_NAMES.length : 0;
     result.candidates = candidates.map((c, n) => {
       const centreIjk = toIjk(c);
       return {
@@ -216,7 +175,7 @@ export async function detectNodules(
         centreLps: ijkToLps(volume, centreIjk),
         radiusMm: c.radiusMm,
         response: c.response,
-        features: Array.from(scores.features.subarray(n * F, (n + 1) * F)),
+        features: scores.features ? Array.from(scores.features.subarray(n * F, (n + 1) * F)) : [],
         score: scores.values[n]!,
       };
     });
@@ -228,21 +187,31 @@ async function scoreCandidates(
   detector: LoadedDetector,
   candidates: Candidate[],
   context: Parameters<typeof candidateFeatures>[1],
-): Promise<{ values: Float32Array; features: Float32Array }> {
-  const features = candidateFeatures(candidates, context);
-  if (!detector.classifier || candidates.length === 0) {
-    return { values: Float32Array.from(candidates, (c) => c.response), features };
+): Promise<{ values: Float32Array; features: Float32Array | undefined }> {
+  const classifier = detector.classifier;
+  if (!classifier || candidates.length === 0) {
+    return { values: Float32Array.from(candidates, (c) => c.response), features: undefined };
   }
-  const { contract } = detector.classifier.entry;
+  if (classifier.entry.task === 'patch-classifier') {
+    const scores = await scorePatches(
+      classifier as LoadedModel<PatchClassifierModelEntry>,
+      detector.entry.calibration!,
+      context.input,
+      candidates,
+    );
+    return { values: scores.probabilities, features: undefined };
+  }
+  const features = candidateFeatures(candidates, context);
+  const { contract } = classifier.entry;
   const F = CANDIDATE_FEATURE_NAMES.length;
   if (contract.featureNames.join() !== CANDIDATE_FEATURE_NAMES.join()) {
     throw new DomainError(
       'MODEL_INVALID',
-      `classifier ${modelKey(detector.classifier.entry)} expects features [${contract.featureNames.join(', ')}], ` +
+      `classifier ${modelKey(classifier.entry)} expects features [${contract.featureNames.join(', ')}], ` +
         `nodus computes [${CANDIDATE_FEATURE_NAMES.join(', ')}]`,
     );
   }
-  const outputs = await detector.classifier.session.run({
+  const outputs = await classifier.session.run({
     [contract.inputName]: new ort.Tensor('float32', features, [candidates.length, F]),
   });
   const score = outputs[contract.outputName];
@@ -303,23 +272,6 @@ function lungPosition<C>(
   };
 }
 
-function paddedBox(
-  volume: CtVolume,
-  bounds: [number, number, number, number, number, number],
-  marginMm: number,
-): [number, number, number, number, number, number] {
-  const [nx, ny, nz] = volume.dimensions;
-  const pad = volume.spacingMm.map((s) => Math.ceil(marginMm / s)) as Vec3;
-  return [
-    Math.max(0, bounds[0] - pad[0]),
-    Math.max(0, bounds[1] - pad[1]),
-    Math.max(0, bounds[2] - pad[2]),
-    Math.min(nx - 1, bounds[3] + pad[0]),
-    Math.min(ny - 1, bounds[4] + pad[1]),
-    Math.min(nz - 1, bounds[5] + pad[2]),
-  ];
-}
-
 /** LPS mm of a (continuous) voxel index of `volume`. */
 export function ijkToLps(volume: Pick<CtVolume, 'spacingMm' | 'originLps' | 'direction'>, ijk: Vec3): Vec3 {
   const d = volume.direction;
@@ -327,5 +279,19 @@ export function ijkToLps(volume: Pick<CtVolume, 'spacingMm' | 'originLps' | 'dir
   const [i, j, k] = ijk;
   return [0, 1, 2].map(
     (a) => volume.originLps[a]! + i * si * d[a]! + j * sj * d[3 + a]! + k * sk * d[6 + a]!,
+  ) as Vec3;
+}
+
+/**
+ * Continuous voxel index of an LPS point in `volume` (the inverse of {@link ijkToLps}; the direction
+ * cosines are orthonormal, so the inverse is the transpose).
+ */
+export function lpsToIjk(volume: Pick<CtVolume, 'spacingMm' | 'originLps' | 'direction'>, lps: Vec3): Vec3 {
+  const d = volume.direction;
+  const offset = lps.map((v, a) => v - volume.originLps[a]!) as Vec3;
+  return [0, 1, 2].map(
+    (axis) =>
+      (d[3 * axis]! * offset[0] + d[3 * axis + 1]! * offset[1] + d[3 * axis + 2]! * offset[2]) /
+      volume.spacingMm[axis]!,
   ) as Vec3;
 }

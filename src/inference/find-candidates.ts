@@ -11,8 +11,14 @@ export interface Candidate {
 
 export interface FindCandidatesOptions {
   minResponse: number;
-  /** Most candidates kept, highest response first. */
+  /** Most candidates kept, highest response first (but see keepAllFromRadiusMm). */
   maxCandidates: number;
+  /**
+   * Candidates of at least this radius (mm) are kept beyond the cap: the cap then only limits the small
+   * maxima (noise, vessel cross-sections, which outnumber everything else by 10 to 1), so a faint large
+   * ground-glass nodule is never pushed out by thousands of small bright ones. Default: no exemption.
+   */
+  keepAllFromRadiusMm?: number;
   /** Model voxel size, mm (isotropic). */
   spacingMm: number;
   /** Whether a model voxel lies in the lungs; maxima elsewhere are dropped. */
@@ -47,7 +53,11 @@ export function findCandidates(
       }
   found.sort((a, b) => b.response - a.response);
   const kept: Candidate[] = [];
+  const exempt = options.keepAllFromRadiusMm ?? Infinity;
+  let capped = 0;
   for (const candidate of found) {
+    const counts = candidate.radiusMm < exempt;
+    if (counts && capped >= options.maxCandidates) continue;
     const duplicate = kept.some((k) => {
       const distanceMm =
         Math.hypot(k.x - candidate.x, k.y - candidate.y, k.z - candidate.z) * options.spacingMm;
@@ -55,7 +65,8 @@ export function findCandidates(
     });
     if (duplicate) continue;
     kept.push(candidate);
-    if (kept.length >= options.maxCandidates) break;
+    if (counts) capped += 1;
+    if (exempt === Infinity && capped >= options.maxCandidates) break;
   }
   return kept;
 }

@@ -38,6 +38,23 @@ export const ClassifierModelContract = z.object({
   featureNames: z.array(z.string().min(1)).min(1),
 });
 
+/**
+ * The contract of a patch classifier: float32 `patches` [N, C, S, S, S] (C = scales.length cubes of S³ model-grid
+ * samples centred on each candidate, channel c sampling every scales[c] voxels of the heatmap model's grid, see
+ * src/inference/candidate-patches.ts) to float32 `logit` [N]; the detector's calibration maps the logit to a
+ * probability.
+ */
+export const PatchClassifierContract = z.object({
+  inputName: z.string().min(1),
+  outputName: z.string().min(1),
+  patchSize: z.number().int().min(4).max(64),
+  /** Grid voxels per patch voxel, one per channel; powers of two (box pyramid levels). */
+  scales: z
+    .array(z.number().int().positive())
+    .min(1)
+    .refine((s) => s.every((v) => Number.isInteger(Math.log2(v))), 'scales are powers of two'),
+});
+
 const ModelEntryBase = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   version: z.string().regex(/^\d+\.\d+\.\d+$/),
@@ -54,10 +71,12 @@ const ModelEntryBase = z.object({
 export const ModelEntry = z.discriminatedUnion('task', [
   ModelEntryBase.extend({ task: z.literal('nodule-heatmap'), contract: HeatmapModelContract }),
   ModelEntryBase.extend({ task: z.literal('candidate-classifier'), contract: ClassifierModelContract }),
+  ModelEntryBase.extend({ task: z.literal('patch-classifier'), contract: PatchClassifierContract }),
 ]);
 export type ModelEntry = z.infer<typeof ModelEntry>;
 export type HeatmapModelEntry = Extract<ModelEntry, { task: 'nodule-heatmap' }>;
 export type ClassifierModelEntry = Extract<ModelEntry, { task: 'candidate-classifier' }>;
+export type PatchClassifierModelEntry = Extract<ModelEntry, { task: 'patch-classifier' }>;
 
 /** A detector: a heatmap model, optionally a classifier for its candidates, and the operating point. */
 export const DetectorEntry = z.object({
@@ -65,14 +84,27 @@ export const DetectorEntry = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+$/),
   /** `id@version` of a nodule-heatmap model. */
   heatmap: z.string(),
-  /** `id@version` of a candidate-classifier model; without one, the heatmap response is the score. */
+  /**
+   * `id@version` of a candidate-classifier (features) or patch-classifier (3D CNN) model; without one, the
+   * heatmap response is the score.
+   */
   classifier: z.string().optional(),
+  /**
+   * Patch classifiers: the logit's calibration to a probability, p = 1 / (1 + exp(-(slope * logit +
+   * intercept))) (Platt scaling fitted on held-out scans, see the model card).
+   */
+  calibration: z.object({ slope: z.number(), intercept: z.number() }).optional(),
   /** Findings need at least this score (the default operating point). */
   threshold: z.number(),
-  /** At most this many candidates are scored per scan (highest response first). */
+  /** At most this many candidates are scored per scan (highest response first; see keepAllFromRadiusMm). */
   maxCandidates: z.number().int().positive(),
-  /** At most this many findings are reported per scan (highest score first). */
-  maxFindings: z.number().int().positive(),
+  /** Candidates of at least this radius (mm) are scored beyond maxCandidates (they are few). */
+  keepAllFromRadiusMm: z.number().positive().optional(),
+  /**
+   * At most this many findings are reported per scan (highest score first); absent: every candidate at or
+   * above the operating point is reported.
+   */
+  maxFindings: z.number().int().positive().optional(),
 });
 export type DetectorEntry = z.infer<typeof DetectorEntry>;
 

@@ -11,6 +11,7 @@ import {
   type DetectorEntry,
   type HeatmapModelEntry,
   type ModelEntry,
+  type PatchClassifierModelEntry,
 } from './model-manifest.js';
 
 /** The repository's models folder (manifest.json, .onnx files, model cards, recipes). */
@@ -25,7 +26,7 @@ export interface LoadedModel<E extends ModelEntry = ModelEntry> {
 export interface LoadedDetector {
   entry: DetectorEntry;
   heatmap: LoadedModel<HeatmapModelEntry>;
-  classifier: LoadedModel<ClassifierModelEntry> | undefined;
+  classifier: LoadedModel<ClassifierModelEntry | PatchClassifierModelEntry> | undefined;
 }
 
 export interface ModelRegistryOptions {
@@ -90,13 +91,19 @@ export async function loadDetector(
       ...(heatmapEntry.contract.radiusOutput ? [heatmapEntry.contract.radiusOutput] : []),
     ],
   );
-  let classifier: LoadedModel<ClassifierModelEntry> | undefined;
+  let classifier: LoadedModel<ClassifierModelEntry | PatchClassifierModelEntry> | undefined;
   if (entry.classifier) {
     const classifierEntry = find(entry.classifier);
-    if (classifierEntry.task !== 'candidate-classifier') {
+    if (classifierEntry.task !== 'candidate-classifier' && classifierEntry.task !== 'patch-classifier') {
       throw new DomainError(
         'MODEL_INVALID',
-        `${entry.classifier} is a ${classifierEntry.task}, not a candidate-classifier`,
+        `${entry.classifier} is a ${classifierEntry.task}, not a candidate-classifier or patch-classifier`,
+      );
+    }
+    if (classifierEntry.task === 'patch-classifier' && !entry.calibration) {
+      throw new DomainError(
+        'MODEL_INVALID',
+        `detector ${modelKey(entry)} has a patch classifier but no calibration of its logit`,
       );
     }
     classifier = await loadModel(classifierEntry, modelsDir, options);
@@ -158,4 +165,28 @@ function assertNames(model: LoadedModel, inputs: string[], outputs: string[]): v
         `(it has inputs ${model.session.inputNames.join(', ')}; outputs ${model.session.outputNames.join(', ')})`,
     );
   }
+}
+
+/**
+ * What an inference run records as its model: the detector (id, version), identified by the sha256 of its
+ * models' sha256 and its operating parameters, so two runs with the same identity gave the same findings.
+ */
+export function detectorIdentity(detector: LoadedDetector): {
+  modelId: string;
+  version: string;
+  sha256: string;
+  task: 'detector';
+  manifest: Record<string, unknown>;
+} {
+  const models = [detector.heatmap.entry, ...(detector.classifier ? [detector.classifier.entry] : [])];
+  const sha256 = createHash('sha256')
+    .update(JSON.stringify({ detector: detector.entry, models: models.map((m) => [modelKey(m), m.sha256]) }))
+    .digest('hex');
+  return {
+    modelId: detector.entry.id,
+    version: detector.entry.version,
+    sha256,
+    task: 'detector',
+    manifest: { detector: detector.entry, models },
+  };
 }

@@ -5,7 +5,7 @@ import { storeInferenceRun, type FindingRecord } from '../../db/repositories/fin
 import { setSeriesStatus } from '../../db/repositories/series.js';
 import { volumeByBlobKey } from '../../db/repositories/volumes.js';
 import { detectNodules, type DetectedNodule } from '../../inference/detect-nodules.js';
-import type { LoadedDetector } from '../../inference/model-registry.js';
+import { detectorIdentity, type LoadedDetector } from '../../inference/model-registry.js';
 import { DomainError } from '../../shared/errors.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { decodeNifti1Volume, encodeNifti1 } from '../../volume/nifti.js';
@@ -66,13 +66,7 @@ export function createDetectActivities({ db, blobs, detector, maxTileVoxels }: D
         });
       }
       const { runId, created } = await storeInferenceRun(db, volumeKey, {
-        model: {
-          modelId: detector.heatmap.entry.id,
-          version: detector.heatmap.entry.version,
-          sha256: detector.heatmap.entry.sha256,
-          task: detector.heatmap.entry.task,
-          manifest: detector.heatmap.entry,
-        },
+        model: detectorIdentity(detector),
         parameters: detection.parameters,
         timings: { ...detection.timingsMs, totalMs: Math.round(performance.now() - started) },
         findings,
