@@ -16,9 +16,8 @@ import { detectNodules, type ScoredCandidate } from '../../src/inference/detect-
 import { segmentLungs } from '../../src/inference/lung-segmentation.js';
 import { loadDetector, type LoadedDetector } from '../../src/inference/model-registry.js';
 import { mulberry32, type InsertedNodule } from '../../src/phantom/insert-nodule.js';
-import { withRandomNodules } from '../../src/phantom/random-nodules.js';
-import { thickSlices } from '../../src/phantom/thick-slices.js';
 import type { Vec3 } from '../../src/volume/volume.js';
+import { syntheticCopy } from './synthetic-copy.js';
 import { trainingBackgrounds, type Background } from './training-backgrounds.js';
 import { buildMlpClassifierGraph, mlpForward } from './mlp-classifier-graph.js';
 import { MODELS_DIR, readManifestFile, updateManifest, writeModelFile } from './manifest-file.js';
@@ -26,8 +25,6 @@ import { DEFAULT_TRAIN_OPTIONS, trainMlp } from './train-mlp.js';
 
 const VERSION = '1.1.0';
 const NODULES_PER_COPY = 10;
-/** Scans with slices thinner than this (mm) also train as thick-slice copies. */
-const THICK_SLICE_BELOW_MM = 3;
 
 const { values } = parseArgs({
   options: { holdout: { type: 'string' }, copies: { type: 'string' }, heatmap: { type: 'string' } },
@@ -70,36 +67,22 @@ for (const [b, background] of backgrounds.entries()) {
   const lungs = segmentLungs(background.volume);
   for (let copy = 0; copy < copies; copy += 1) {
     const random = mulberry32(1000 * (b + 1) + copy);
-    const nodules = withRandomNodules(background.volume, lungs.mask, random, {
-      count: NODULES_PER_COPY,
-      diameterMm: [4, 30],
-      typeShares: { solid: 0.6, partSolid: 0.2 },
-      avoid: background.avoid,
-      allowJuxtapleural: random() < 0.3,
-      minSeparationMm: 40,
-    });
-    let { volume } = nodules;
-    const inserted = [...nodules.inserted];
     // Every third copy also holds solid masses of 3-7 cm, half against the chest wall or mediastinum (the
-    // insertion is clipped to the lungs, as a real tumour bulges into them): tumours like Lung_Dx's.
-    if (copy % 3 === 2) {
-      const masses = withRandomNodules(volume, lungs.mask, random, {
-        count: 2,
-        diameterMm: [30, 70],
-        typeShares: { solid: 1, partSolid: 0 },
-        avoid: [
-          ...background.avoid,
-          ...inserted.map((n) => ({ centreLps: n.centreLps, radiusMm: n.diameterMm / 2 + 10 })),
-        ],
-        allowJuxtapleural: true,
-        minSeparationMm: 80,
-      });
-      volume = masses.volume;
-      inserted.push(...masses.inserted);
-    }
-    // Every other copy of a thin-slice scan is reconstructed at twice the slice thickness (e.g. 2.5 -> 5 mm),
-    // so the classifier learns how vessels and nodules look in thick slices too.
-    if (copy % 2 === 1 && volume.spacingMm[2] <= THICK_SLICE_BELOW_MM) volume = thickSlices(volume, 2);
+    // insertion is clipped to the lungs, as a real tumour bulges into them): tumours like Lung_Dx's. Every
+    // other copy of a thin-slice scan is reconstructed at twice the slice thickness (e.g. 2.5 -> 5 mm), so
+    // the classifier learns how vessels and nodules look in thick slices too.
+    const allowJuxtapleural = random() < 0.3;
+    const { volume, inserted } = syntheticCopy(background, lungs.mask, random, {
+      nodules: {
+        count: NODULES_PER_COPY,
+        diameterMm: [4, 30],
+        typeShares: { solid: 0.6, partSolid: 0.2 },
+        allowJuxtapleural,
+        minSeparationMm: 40,
+      },
+      ...(copy % 3 === 2 && { masses: { count: 2, diameterMm: [30, 70] as [number, number] } }),
+      thickSlices: copy % 2 === 1,
+    });
     const detection = await detectNodules(volume, stage, { keepAllCandidates: true, threshold: Infinity });
     const scan = {
       name: background.name,

@@ -133,9 +133,14 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     for (const f of findings.findings) {
       out(
         `    ${f.type.padEnd(12)} ${f.meanDiameterMm.toFixed(1).padStart(5)} mm (${f.longAxisMm} x ${f.shortAxisMm}) ` +
-          `score ${f.score.toFixed(3)} at LPS [${f.centreLps.map((v) => v.toFixed(1)).join(', ')}]`,
+          `p ${f.score.toFixed(3)} at LPS [${f.centreLps.map((v) => v.toFixed(1)).join(', ')}]`,
       );
     }
+    out(
+      '  (p: the calibrated probability that a finding is a nodule. The shipped model was trained with synthetic\n' +
+        '   nodules in this scan, so this is a demonstration, not an evaluation: held-out figures are in\n' +
+        `   ${path.join('models', 'cards', 'nodus-detector-2.md')})`,
+    );
   }
   out();
   const worklist = (await get('/api/worklist')) as {

@@ -26,8 +26,8 @@ describe('measureNodule on the chest phantom', () => {
     for (const nodule of references) expect(at(volume, lungs.mask, toIjk(volume, nodule.centreLps))).toBe(1);
   });
 
-  // The -700 HU boundary lies outside the phantom's 1 mm soft margin: measured +0.5 to +2.3 mm (edge to edge).
-  it.each([8, 12, 14, 16])('measures the %d mm nodule within 2.5 mm, at its centre', (diameter) => {
+  // Within 1.5 mm of the phantom's true diameter: what Lung-RADS counts as no change (growth is > 1.5 mm).
+  it.each([8, 12, 14, 16])('measures the %d mm nodule within 1.5 mm, at its centre', (diameter) => {
     const nodule = references.find((r) => r.diameterMm === diameter)!;
     const measured = measureNodule(
       volume,
@@ -37,7 +37,9 @@ describe('measureNodule on the chest phantom', () => {
         lungMask: lungs.mask,
       },
     )!;
-    expect(Math.abs(measured.meanDiameterMm - diameter)).toBeLessThanOrEqual(2.5);
+    expect(Math.abs(measured.meanDiameterMm - diameter), `${measured.meanDiameterMm} mm`).toBeLessThanOrEqual(
+      1.5,
+    );
     expect(distance(measured.centreLps, nodule.centreLps)).toBeLessThan(2);
     expect(measured.longAxisMm).toBeGreaterThanOrEqual(measured.shortAxisMm);
   });
@@ -51,7 +53,10 @@ describe('measureNodule on the chest phantom', () => {
   });
 });
 
-describe.skipIf(!sampleDir)('detection on real CT (held-out classifiers)', () => {
+// The 1.x detector stays selectable (NODUS_DETECTOR=nodus-detector) for comparison; its held-out variants
+// still find the two real lesions. Its false positives are capped at 4 by construction (5 findings at most),
+// so they are not tested here: nodus-detector-2 (detector-2.test.ts) has no cap.
+describe.skipIf(!sampleDir)('detector 1.x on real CT (held-out classifiers)', () => {
   it('finds the LIDC-IDRI-0001 reference nodule at the operating point and measures it like the readers', async () => {
     const item = await lidcCase(path.join(sampleDir!, 'lidc/LIDC-IDRI-0001'));
     const detector = await loadDetector('nodus-detector-holdout-lidc');
@@ -64,7 +69,6 @@ describe.skipIf(!sampleDir)('detection on real CT (held-out classifiers)', () =>
     // Issue 4: within 1.5 mm of the readers' mean (measured 30.7 vs 29.5).
     expect(Math.abs(hit!.meanDiameterMm - reference.diameterMm)).toBeLessThanOrEqual(1.5);
     expect(hit!.type).toBe('solid');
-    expect(detection.nodules.length - 1).toBeLessThanOrEqual(4);
   });
 
   it('finds the Lung_Dx-A0001 tumour at the operating point (a centre inside its annotated box)', async () => {
@@ -73,7 +77,6 @@ describe.skipIf(!sampleDir)('detection on real CT (held-out classifiers)', () =>
     const detection = await detectNodules(item.volume, detector);
     const hits = detection.nodules.filter((n) => insideBox(item.boxLps!, n.centreLps, 0));
     expect(hits.length).toBeGreaterThan(0);
-    expect(detection.nodules.length - hits.length).toBeLessThanOrEqual(4);
   });
 
   it('keeps the Lung_Dx tumour inside the lung mask', async () => {

@@ -1,0 +1,8 @@
+// The candidate stage of nodus-detector-2: the dataset recipe trains on exactly the candidates the
+// detector's manifest entry (written by evaluate-patch-detector.ts) will score.
+export const CANDIDATE_CAP = {
+  /** Most small candidates (radius under keepAllFromRadiusMm) scored per scan, highest response first. */
+  maxCandidates: 1500,
+  /** Blob candidates of this radius (mm) or more are all scored: about 400 per scan, nodules of >= 5 mm. */
+  keepAllFromRadiusMm: 2.5,
+};

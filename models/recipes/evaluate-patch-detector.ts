@@ -1,0 +1,312 @@
+// Recipe, step 3 of the patch classifier: registers the trained models, evaluates them held out, calibrates
+// their scores and chooses the operating point, and writes the figures the model card quotes.
+//
+//   node --import tsx models/recipes/evaluate-patch-detector.ts [--copies 8] [--out models/cards/nodus-detector-2.evaluation.json]
+//   node --import tsx models/recipes/evaluate-patch-detector.ts --register-only   (the calibration and operating
+//     point of an earlier evaluation, for a model trained since, e.g. the shipped one)
+//
+// Held out means: each background (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) is scored only by the model
+// trained without it (train_patch_classifier.py), on new copies with new nodules (seeds unlike the training
+// recipe's), and on the scan itself (its real lesions). Steps:
+// 1. register the four ONNX models and their detectors in models/manifest.json (provisional calibration);
+// 2. for each background, `copies` copies with 10 inserted nodules each (3-30 mm, solid / part-solid / ground
+//    glass, half the copies against the pleura, every other copy of a thin-slice scan at twice the slice
+//    thickness, every fourth with a 3-6 cm mass): the whole detector runs (candidates, CNN, measurement, one
+//    finding per nodule), its 24 best findings per scan kept;
+// 3. Platt scaling of the CNN's logit on all held-out findings (hit = centre within an inserted nodule's
+//    radius, LUNA16's rule), its reliability shown by cross-fitting (fit on even copies, shown on odd ones
+//    and back);
+// 4. the operating point: the lowest calibrated score with at most 1 false positive per scan over the pooled
+//    held-out scans; FROC (1/8 - 8 FP/scan), CPM with bootstrap intervals, per background, size and type;
+// 5. the real scans, each by its held-out model at that operating point: the LIDC nodule, the Lung_Dx tumour,
+//    every finding of 15 mm or more.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { calibrated, fitPlatt, reliability, type Calibration } from '../../src/evaluation/calibration.js';
+import { scoreFroc, type ScanToScore, type SizedFinding } from '../../src/evaluation/froc.js';
+import { detectNodules, type DetectedNodule } from '../../src/inference/detect-nodules.js';
+import { segmentLungs } from '../../src/inference/lung-segmentation.js';
+import type { DetectorEntry, ModelEntry } from '../../src/inference/model-manifest.js';
+import { loadDetector } from '../../src/inference/model-registry.js';
+import { mulberry32 } from '../../src/phantom/insert-nodule.js';
+import type { Vec3 } from '../../src/volume/volume.js';
+import { CANDIDATE_CAP } from './candidate-cap.js';
+import { MODELS_DIR, sha256Hex, updateManifest } from './manifest-file.js';
+import { syntheticCopy, type CopiedNodule } from './synthetic-copy.js';
+import { trainingBackgrounds, type BackgroundName } from './training-backgrounds.js';
+
+const VERSION = '2.0.0';
+const HOLDOUTS: BackgroundName[] = ['lidc', 'lung-dx', 'cptac'];
+/** Provisional calibration while evaluating: a gentle slope keeps float32 scores from saturating at 1. */
+const PROVISIONAL: Calibration = { slope: 0.25, intercept: 0 };
+const FINDINGS_PER_SCAN = 24;
+const NODULES_PER_COPY = 10;
+const LARGE_FINDING_MM = 15;
+
+const { values } = parseArgs({
+  options: {
+    copies: { type: 'string' },
+    out: { type: 'string' },
+    'skip-synthetic': { type: 'boolean' },
+    'register-only': { type: 'boolean' },
+  },
+});
+const copies = Number(values.copies ?? 8);
+const out = path.resolve(values.out ?? path.join(MODELS_DIR, 'cards/nodus-detector-2.evaluation.json'));
+
+const classifierId = (holdout?: string) => `nodus-patch-cnn${holdout ? `-holdout-${holdout}` : ''}`;
+const detectorId = (holdout?: string) => `nodus-detector-2${holdout ? `-holdout-${holdout}` : ''}`;
+
+function register(calibration: Calibration, threshold: number): void {
+  const models: ModelEntry[] = [];
+  const detectors: DetectorEntry[] = [];
+  for (const holdout of [...HOLDOUTS, undefined]) {
+    const id = classifierId(holdout);
+    const file = `${id}-${VERSION}.onnx`;
+    if (!fs.existsSync(path.join(MODELS_DIR, file))) {
+      console.warn(`models/${file} is not trained yet: not registered`);
+      continue;
+    }
+    const bytes = fs.readFileSync(path.join(MODELS_DIR, file));
+    models.push({
+      id,
+      version: VERSION,
+      task: 'patch-classifier',
+      file,
+      sha256: sha256Hex(bytes),
+      description:
+        '3D CNN on 16³ cubes at 1.5, 3 and 6 mm around each nodus candidate: logit that it is a nodule' +
+        (holdout ? `; trained without the ${holdout} scan (for evaluation on it)` : ''),
+      card: 'cards/nodus-detector-2.md',
+      recipe:
+        'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py',
+      contract: { inputName: 'patches', outputName: 'logit', patchSize: 16, scales: [1, 2, 4] },
+    });
+    detectors.push({
+      id: detectorId(holdout),
+      version: VERSION,
+      heatmap: 'nodus-candidates@1.0.0',
+      classifier: `${id}@${VERSION}`,
+      calibration,
+      threshold,
+      maxCandidates: CANDIDATE_CAP.maxCandidates,
+      keepAllFromRadiusMm: CANDIDATE_CAP.keepAllFromRadiusMm,
+    });
+  }
+  updateManifest({ models, detectors, defaultDetector: detectorId() });
+}
+
+interface EvaluatedScan {
+  background: BackgroundName;
+  copy: number;
+  sliceMm: number;
+  inserted: CopiedNodule[];
+  avoid: { centreLps: Vec3; radiusMm: number }[];
+  findings: { centreLps: Vec3; logit: number; meanDiameterMm: number; type: string }[];
+}
+
+const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+const logitOf = (p: number) => Math.log(p / (1 - p)) / PROVISIONAL.slope;
+
+/** Finding label for calibration: 1 on an inserted nodule (LUNA16: within its radius), 0 false, undefined ignored. */
+function labelOf(scan: EvaluatedScan, centre: Vec3): 0 | 1 | undefined {
+  if (scan.inserted.some((n) => distance(centre, n.centreLps) < Math.max(n.diameterMm / 2, 1.5))) return 1;
+  if (scan.avoid.some((a) => distance(centre, a.centreLps) < a.radiusMm)) return undefined;
+  return 0;
+}
+
+if (values['register-only']) {
+  const earlier = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+    calibration: Calibration;
+    operatingPoint: { threshold: number };
+  };
+  register(earlier.calibration, earlier.operatingPoint.threshold);
+  console.log(
+    `registered with calibration ${JSON.stringify(earlier.calibration)}, threshold ${earlier.operatingPoint.threshold}`,
+  );
+  process.exit(0);
+}
+register(PROVISIONAL, 0.5);
+const backgrounds = await trainingBackgrounds(HOLDOUTS);
+const scans: EvaluatedScan[] = [];
+const started = performance.now();
+for (const [b, background] of backgrounds.entries()) {
+  const detector = await loadDetector(detectorId(background.name));
+  const lungs = segmentLungs(background.volume);
+  for (let copy = 0; copy < (values['skip-synthetic'] ? 0 : copies); copy += 1) {
+    const random = mulberry32(800_000 + 1000 * b + copy);
+    const { volume, inserted } = syntheticCopy(background, lungs.mask, random, {
+      nodules: {
+        count: NODULES_PER_COPY,
+        diameterMm: [3, 30],
+        typeShares: { solid: 0.5, partSolid: 0.25 },
+        allowJuxtapleural: copy % 2 === 1,
+        minSeparationMm: 35,
+      },
+      ...(copy % 4 === 2 && { masses: { count: 1, diameterMm: [30, 60] as [number, number] } }),
+      thickSlices: copy % 4 >= 2,
+    });
+    const detection = await detectNodules(volume, detector, { threshold: 0, maxFindings: FINDINGS_PER_SCAN });
+    scans.push({
+      background: background.name,
+      copy,
+      sliceMm: volume.spacingMm[2],
+      inserted,
+      avoid: background.avoid,
+      findings: detection.nodules.map((n) => ({
+        centreLps: n.centreLps,
+        logit: logitOf(n.score),
+        meanDiameterMm: n.meanDiameterMm,
+        type: n.type,
+      })),
+    });
+    const scan = scans.at(-1)!;
+    const hits = inserted.filter((n) =>
+      scan.findings.slice(0, 3).some((f) => distance(f.centreLps, n.centreLps) < n.diameterMm / 2),
+    ).length;
+    console.log(
+      `${background.name} copy ${copy} (${volume.spacingMm[2]} mm): ${hits}/${inserted.length} inserted ` +
+        `among the 3 best findings; classifier ${detection.timingsMs.classifier} ms, ` +
+        `${detection.candidatesScored} candidates (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+  }
+}
+
+// 3. Calibration on held-out findings, cross-fitted by copy parity for the reliability curve.
+const labelled = scans.flatMap((scan) =>
+  scan.findings.flatMap((f) => {
+    const label = labelOf(scan, f.centreLps);
+    return label === undefined ? [] : [{ logit: f.logit, label, fold: scan.copy % 2 }];
+  }),
+);
+const folds = [0, 1].map((fold) => {
+  const train = labelled.filter((r) => r.fold !== fold);
+  return fitPlatt(
+    train.map((r) => r.logit),
+    train.map((r) => r.label),
+  );
+});
+const crossProbabilities = labelled.map((r) => calibrated(folds[r.fold]!, r.logit));
+const calibration = fitPlatt(
+  labelled.map((r) => r.logit),
+  labelled.map((r) => r.label),
+);
+const reliabilityTable = reliability(
+  crossProbabilities,
+  labelled.map((r) => r.label),
+);
+const uncalibrated = reliability(
+  labelled.map((r) => calibrated({ slope: 1, intercept: 0 }, r.logit)),
+  labelled.map((r) => r.label),
+);
+
+// 4. FROC on calibrated scores; the operating point at 1 FP/scan over all held-out scans.
+type Filter = (n: EvaluatedScan['inserted'][number]) => boolean;
+function toScore(filter: Filter = () => true, only?: BackgroundName): ScanToScore[] {
+  return scans
+    .filter((s) => !only || s.background === only)
+    .map((s) => ({
+      scanId: `${s.background}-${s.copy}`,
+      detections: s.findings.map((f) => ({
+        centreLps: f.centreLps,
+        score: calibrated(calibration, f.logit),
+      })),
+      nodules: s.inserted.filter(filter).map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
+      irrelevant: [
+        ...s.inserted
+          .filter((n) => !filter(n))
+          .map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
+        ...s.avoid.map((a): SizedFinding => ({ centreLps: a.centreLps, diameterMm: 2 * a.radiusMm })),
+      ],
+    }));
+}
+const pooled = scans.length ? scoreFroc(toScore(), { bootstrapRounds: 1000 }) : undefined;
+let threshold = 0.5;
+if (pooled) {
+  const within = pooled.curve.filter((p) => p.fpPerScan <= 1 && Number.isFinite(p.threshold));
+  threshold = Math.round(Math.min(...within.map((p) => p.threshold)) * 1e4) / 1e4;
+}
+const atOperatingPoint = (filter: Filter, only?: BackgroundName) => {
+  const froc = scoreFroc(toScore(filter, only), { bootstrapRounds: 1000 });
+  const point = froc.curve.filter((p) => p.threshold >= threshold).at(-1);
+  return {
+    nodules: froc.nodules,
+    cpm: round(froc.cpm),
+    cpmInterval: froc.cpmInterval && [round(froc.cpmInterval.lower), round(froc.cpmInterval.upper)],
+    sensitivities: froc.sensitivities.map((s) => [s.fpPerScan, round(s.sensitivity)]),
+    atOperatingPoint: point && { sensitivity: round(point.sensitivity), fpPerScan: round(point.fpPerScan) },
+  };
+};
+const round = (v: number) => Math.round(v * 1000) / 1000;
+const size =
+  (low: number, high: number): Filter =>
+  (n) =>
+    n.diameterMm >= low && n.diameterMm < high;
+const groups: Record<string, Filter> = {
+  all: () => true,
+  '3-6 mm': size(3, 6),
+  '6-10 mm': size(6, 10),
+  '10-20 mm': size(10, 20),
+  '20-30 mm': size(20, 30.01),
+  'masses 30-60 mm': size(30.01, 61),
+  'solid >= 6 mm': (n) => n.type === 'solid' && n.diameterMm >= 6 && n.diameterMm <= 30,
+  'part-solid': (n) => n.type === 'part-solid',
+  'ground-glass >= 6 mm': (n) => n.type === 'ground-glass' && n.diameterMm >= 6,
+  'ground-glass 3-6 mm': (n) => n.type === 'ground-glass' && n.diameterMm < 6,
+  juxtapleural: (n) => n.juxtapleural && n.diameterMm <= 30,
+};
+const synthetic = scans.length
+  ? {
+      scans: scans.length,
+      pooled: Object.fromEntries(
+        Object.entries(groups).map(([name, filter]) => [name, atOperatingPoint(filter)]),
+      ),
+      byBackground: Object.fromEntries(HOLDOUTS.map((b) => [b, atOperatingPoint(() => true, b)])),
+    }
+  : undefined;
+
+// 5. The real scans at the operating point, each by the model that never saw it.
+register(calibration, threshold);
+const real: Record<string, unknown> = {};
+for (const background of backgrounds) {
+  const detector = await loadDetector(detectorId(background.name));
+  const detection = await detectNodules(background.volume, detector);
+  const findings = detection.nodules.map((n: DetectedNodule) => ({
+    score: round(n.score),
+    meanDiameterMm: n.meanDiameterMm,
+    longAxisMm: n.longAxisMm,
+    type: n.type,
+    centreLps: n.centreLps.map((v) => Math.round(v)),
+    onReference: background.avoid.some((a) => distance(n.centreLps, a.centreLps) < a.radiusMm),
+  }));
+  real[background.name] = {
+    findings,
+    largeFindingsNotOnReference: findings.filter(
+      (f) => f.meanDiameterMm >= LARGE_FINDING_MM && !f.onReference,
+    ).length,
+    timingsMs: detection.timingsMs,
+  };
+  console.log(`${background.name} (real scan, held-out model): ${JSON.stringify(real[background.name])}`);
+}
+
+const report = {
+  version: VERSION,
+  measured: new Date().toISOString().slice(0, 10),
+  calibration,
+  operatingPoint: {
+    threshold,
+    rule: 'lowest calibrated score with <= 1 FP/scan over the pooled held-out scans',
+  },
+  reliability: { crossFitted: reliabilityTable, uncalibrated },
+  calibrationFindings: labelled.length,
+  synthetic,
+  real,
+  seconds: Math.round((performance.now() - started) / 1000),
+};
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(
+  `calibration ${JSON.stringify(calibration)}, operating point ${threshold}; ` +
+    `pooled held-out CPM ${pooled ? round(pooled.cpm) : 'n/a'}; wrote ${out}`,
+);
