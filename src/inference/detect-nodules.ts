@@ -190,7 +190,11 @@ async function scoreCandidates(
 ): Promise<{ values: Float32Array; features: Float32Array | undefined }> {
   const classifier = detector.classifier;
   if (!classifier || candidates.length === 0) {
-    return { values: Float32Array.from(candidates, (c) => c.response), features: undefined };
+    // The heatmap alone scores; the features are still computed: the feature classifier's recipe trains on them.
+    return {
+      values: Float32Array.from(candidates, (c) => c.response),
+      features: candidates.length ? candidateFeatures(candidates, context) : new Float32Array(0),
+    };
   }
   if (classifier.entry.task === 'patch-classifier') {
     const scores = await scorePatches(

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { insideBox, lidcCase, lungDxCase, phantomCase } from '../../../src/evaluation/annotated-cases.js';
+import { CANDIDATE_FEATURE_NAMES } from '../../../src/inference/candidate-features.js';
 import { detectNodules } from '../../../src/inference/detect-nodules.js';
 import { segmentLungs } from '../../../src/inference/lung-segmentation.js';
 import { loadDetector } from '../../../src/inference/model-registry.js';
@@ -42,6 +43,18 @@ describe('measureNodule on the chest phantom', () => {
     );
     expect(distance(measured.centreLps, nodule.centreLps)).toBeLessThan(2);
     expect(measured.longAxisMm).toBeGreaterThanOrEqual(measured.shortAxisMm);
+  });
+
+  it('gives every candidate its features when the heatmap alone scores (what the 1.x recipe trains on)', async () => {
+    const detection = await detectNodules(volume, await loadDetector('nodus-candidates-only'), {
+      keepAllCandidates: true,
+      threshold: Infinity,
+    });
+    expect(detection.candidates!.length).toBeGreaterThan(0);
+    for (const candidate of detection.candidates!) {
+      expect(candidate.features).toHaveLength(CANDIDATE_FEATURE_NAMES.length);
+      expect(candidate.features.every(Number.isFinite)).toBe(true);
+    }
   });
 
   it('finds nothing to measure in empty parenchyma', () => {
