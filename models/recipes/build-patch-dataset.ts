@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PATCH_LAYOUT, extractPatches, gridPyramid } from '../../src/inference/candidate-patches.js';
 import { runCandidateStage } from '../../src/inference/candidate-stage.js';
 import { ijkToLps, lpsToIjk } from '../../src/inference/detect-nodules.js';
+import { segmentLungs } from '../../src/inference/lung-segmentation.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
 import { modelToSourceIjk, sourceIjkToModel } from '../../src/inference/resample.js';
 import { mulberry32, type InsertedNodule } from '../../src/phantom/insert-nodule.js';
@@ -73,7 +74,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
   const rows: PatchRow[] = [];
   const file = fs.openSync(path.join(out, `${background.name}.u8`), 'w');
   const started = performance.now();
-  const lungs = (await runCandidateStage(background.volume, stageDetector.heatmap, stageOptions()))!.lungs;
+  const lungs = segmentLungs(background.volume);
   for (let copy = 0; copy < copies; copy += 1) {
     const random = mulberry32(70_000 + 1000 * b + copy);
     const { volume, inserted } = syntheticCopy(background, lungs.mask, random, {

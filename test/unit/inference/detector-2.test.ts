@@ -72,8 +72,7 @@ describe.skipIf(!sampleDir)('nodus-detector-2 on real CT, held out', () => {
   });
 
   it('finds inserted nodules of known size in a scan it never saw: small, ground-glass and part-solid too', async () => {
-    const item = await unannotatedCase(path.join(sampleDir!, 'lidc/LIDC-IDRI-0001'));
-    const lidc = await lidcCase(path.join(sampleDir!, 'lidc/LIDC-IDRI-0001'));
+    const item = await lidcCase(path.join(sampleDir!, 'lidc/LIDC-IDRI-0001'));
     const lungs = segmentLungs(item.volume);
     const random = mulberry32(4242);
     const inserted = [];
@@ -95,7 +94,7 @@ describe.skipIf(!sampleDir)('nodus-detector-2 on real CT, held out', () => {
             : type === 'part-solid'
               ? { solid: 0, partSolid: 1 }
               : { solid: 0, partSolid: 0 },
-        avoid: [...lidc.avoid, ...inserted.map((n) => ({ centreLps: n.centreLps, radiusMm: 40 }))],
+        avoid: [...item.avoid, ...inserted.map((n) => ({ centreLps: n.centreLps, radiusMm: 40 }))],
         allowJuxtapleural: false,
         minSeparationMm: 40,
       });
