@@ -1,6 +1,6 @@
 // Recipe, step 1 of 2 of the patch classifier (nodus-patch-cnn): the training patches.
 //
-//   node --import tsx models/recipes/build-patch-dataset.ts [--copies 16] [--out .training/patches]
+//   node --import tsx models/recipes/build-patch-dataset.ts [--copies 20] [--out .training/patches]
 //
 // For each real background of the shared data (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) and each copy:
 // synthetic nodules are inserted (src/phantom: 3-30 mm, solid / part-solid / ground glass, round / lobulated /
@@ -37,7 +37,7 @@ const JITTERED_POSITIVES = 3;
 const { values } = parseArgs({
   options: { copies: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } },
 });
-const copies = Number(values.copies ?? 16);
+const copies = Number(values.copies ?? 20);
 const out = path.resolve(values.out ?? '.training/patches');
 fs.mkdirSync(out, { recursive: true });
 
