@@ -25,6 +25,8 @@ import { authenticate } from './middleware/authenticate.js';
 import { DEFAULT_MAX_JSON_BYTES, jsonBodyLimit } from './middleware/json-body-limit.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
+import { dicomwebQueryRoutes } from './routes/dicomweb-query.js';
+import { dicomwebRetrieveRoutes } from './routes/dicomweb-retrieve.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { reportRoutes } from './routes/reports.js';
@@ -59,6 +61,8 @@ export interface AppDeps {
   resolvePrincipal?: (token: string) => Promise<Principal | undefined>;
   /** DICOM nodes signed-off reports may be sent to (NODUS_DICOM_PEERS); none unless given. */
   dicomPeers?: readonly DicomPeer[];
+  /** NODUS_PUBLIC_URL: the origin clients reach nodus at (URLs in DICOMweb answers); the request's unless given. */
+  publicUrl?: string | undefined;
   /** Request body limits, bytes: STOW-RS bodies (streamed) and every other body (JSON). */
   bodyLimits?: { stowMaxRequestBytes?: number; maxJsonBytes?: number };
   /** Research: the de-identification key, the freeze/export workflows and the export folder. */
@@ -109,6 +113,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', userRoutes(deps));
   app.route('/', researchRoutes({ db: deps.db, blobs: deps.ingest.blobs, ...deps.research }));
   app.route('/', dicomwebRoutes({ ...deps, stowMaxRequestBytes: deps.bodyLimits?.stowMaxRequestBytes }));
+  const dicomweb = { db: deps.db, blobs: deps.ingest.blobs, publicUrl: deps.publicUrl };
+  app.route('/', dicomwebQueryRoutes(dicomweb));
+  app.route('/', dicomwebRetrieveRoutes(dicomweb));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -14,6 +14,7 @@ export const HTTP_STATUS_BY_CODE = {
   RATE_LIMITED: 429,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  NOT_ACCEPTABLE: 406,
   DEPENDENCY_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, ContentfulStatusCode>;

@@ -89,6 +89,18 @@ const schema = z.object({
   NODUS_API_MAX_JSON_BYTES: byteCount(1 * MiB),
   NODUS_QUARANTINE_MAX_BYTES: byteCount(2 * 1024 * MiB),
   NODUS_DETECTOR: optionalString,
+  /** The origin (and path prefix) clients reach nodus at, for the URLs in DICOMweb answers. */
+  NODUS_PUBLIC_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\/[^\s/]+(\/[^\s?#]*)?$/.test(value),
+    'must be an http:// or https:// URL without query, e.g. https://pacs.example.org/nodus',
+  ),
+  /** Browser origins (a viewer served elsewhere) allowed to call the API and DICOMweb: comma-separated. */
+  NODUS_CORS_ORIGINS: optionalString.refine(
+    (value) =>
+      value === undefined ||
+      value.split(',').every((origin) => /^(\*|https?:\/\/[^\s/]+)$/.test(origin.trim())),
+    'must be comma-separated origins such as https://viewer.example.org, or *',
+  ),
   NODUS_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   NODUS_INFERENCE_MAX_TILE_VOXELS: z.coerce
     .number()
@@ -145,6 +157,8 @@ export interface Config {
   adminToken: string | undefined;
   /** NODUS_DEID_KEY: the secret keying research exports' pseudonyms; research snapshots need it. */
   deidentificationKey: string | undefined;
+  /** NODUS_PUBLIC_URL (no trailing slash) and NODUS_CORS_ORIGINS: how browsers and viewers reach nodus. */
+  web: { publicUrl: string | undefined; corsOrigins: string[] };
   /** Brute-force protection: failed authentications a client address may have per window (ms). */
   auth: { maxFailures: number; failureWindowMs: number };
   inference: {
@@ -208,6 +222,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     sampleDir: e.NODUS_SAMPLE_DIR ? path.resolve(cwd, e.NODUS_SAMPLE_DIR) : undefined,
     adminToken: e.NODUS_ADMIN_TOKEN,
     deidentificationKey: e.NODUS_DEID_KEY,
+    web: {
+      publicUrl: e.NODUS_PUBLIC_URL?.replace(/\/+$/, ''),
+      corsOrigins: (e.NODUS_CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    },
     auth: { maxFailures: e.NODUS_AUTH_MAX_FAILURES, failureWindowMs: e.NODUS_AUTH_FAILURE_WINDOW_MS },
     inference: {
       modelsDir: e.NODUS_MODELS_DIR ? path.resolve(cwd, e.NODUS_MODELS_DIR) : undefined,

@@ -42,6 +42,17 @@ export interface InstanceHeader {
   /** ImagesInAcquisition (0020,1002): how many images the acquisition has, when the modality says. */
   imagesInAcquisition: number | undefined;
   imagePositionPatient: [number, number, number] | undefined;
+  /** StudyID (0020,0010). */
+  studyIdentifier: string | undefined;
+  /** SeriesDate (0008,0021), ISO, and SeriesTime (0008,0031), HH:MM:SS. */
+  seriesDate: string | undefined;
+  seriesTime: string | undefined;
+  /** Rows, Columns and BitsAllocated of the image; undefined for objects without pixel data. */
+  rows: number | undefined;
+  columns: number | undefined;
+  bitsAllocated: number | undefined;
+  /** NumberOfFrames (0028,0008) when present. */
+  numberOfFrames: number | undefined;
 }
 
 /**
@@ -150,6 +161,13 @@ function headerFrom(ds: Record<string, unknown>, meta: Record<string, unknown>):
     kvp: num(ds.KVP),
     instanceNumber: num(ds.InstanceNumber),
     imagesInAcquisition: positiveInteger(num(ds.ImagesInAcquisition)),
+    studyIdentifier: str(ds.StudyID),
+    seriesDate: isoDate(ds.SeriesDate),
+    seriesTime: isoTime(ds.SeriesTime),
+    rows: positiveInteger(num(ds.Rows)),
+    columns: positiveInteger(num(ds.Columns)),
+    bitsAllocated: positiveInteger(num(ds.BitsAllocated)),
+    numberOfFrames: positiveInteger(num(ds.NumberOfFrames)),
     imagePositionPatient:
       position?.length === 3 && position.every(Number.isFinite)
         ? [position[0]!, position[1]!, position[2]!]
@@ -209,7 +227,10 @@ function messageOf(error: unknown): string {
 }
 
 /** Keyword -> dicom-parser tag and how dcmjs would present the value. */
-const HEADER_TAGS: Record<string, { tag: string; kind: 'text' | 'number' | 'numbers' | 'texts' | 'name' }> = {
+const HEADER_TAGS: Record<
+  string,
+  { tag: string; kind: 'text' | 'number' | 'numbers' | 'texts' | 'name' | 'us' }
+> = {
   SOPClassUID: { tag: 'x00080016', kind: 'text' },
   SOPInstanceUID: { tag: 'x00080018', kind: 'text' },
   StudyInstanceUID: { tag: 'x0020000d', kind: 'text' },
@@ -237,6 +258,13 @@ const HEADER_TAGS: Record<string, { tag: string; kind: 'text' | 'number' | 'numb
   InstanceNumber: { tag: 'x00200013', kind: 'number' },
   ImagesInAcquisition: { tag: 'x00201002', kind: 'number' },
   ImagePositionPatient: { tag: 'x00200032', kind: 'numbers' },
+  StudyID: { tag: 'x00200010', kind: 'text' },
+  SeriesDate: { tag: 'x00080021', kind: 'text' },
+  SeriesTime: { tag: 'x00080031', kind: 'text' },
+  NumberOfFrames: { tag: 'x00280008', kind: 'number' },
+  Rows: { tag: 'x00280010', kind: 'us' },
+  Columns: { tag: 'x00280011', kind: 'us' },
+  BitsAllocated: { tag: 'x00280100', kind: 'us' },
 };
 
 /**
@@ -268,6 +296,9 @@ export function readInstanceHeaderFast(bytes: Uint8Array): InstanceHeader | unde
   const value = (keyword: string): unknown => {
     const entry = HEADER_TAGS[keyword];
     if (!entry) return undefined;
+    if (entry.kind === 'us') {
+      return parsed.elements[entry.tag]?.length === 2 ? parsed.uint16(entry.tag) : undefined;
+    }
     const raw = text(entry.tag);
     if (raw === undefined) return undefined;
     switch (entry.kind) {

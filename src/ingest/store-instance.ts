@@ -4,6 +4,7 @@ import { registerInstance } from '../db/repositories/instances.js';
 import { markSeriesReceiving } from '../db/repositories/series.js';
 import type { QuarantineReason } from '../db/schema/index.js';
 import { instanceContentDigest } from '../dicom/content-digest.js';
+import { dicomJsonFromPart10 } from '../dicom/dicom-json.js';
 import { decodeInstance } from '../dicom/pixel-data.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
 import { DomainError } from '../shared/errors.js';
@@ -97,7 +98,14 @@ export async function storeInstance(
   const registered = await registerInstance(
     deps.db,
     header,
-    { blobKey, sha256, contentDigest, sizeBytes: bytes.byteLength, source: from.source },
+    {
+      blobKey,
+      sha256,
+      contentDigest,
+      sizeBytes: bytes.byteLength,
+      source: from.source,
+      metadata: dicomJsonFromPart10(bytes),
+    },
     from.binding ?? { kind: 'any' },
     () => deps.blobs.put(blobKey, bytes),
   );

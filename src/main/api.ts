@@ -20,6 +20,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,
+    publicUrl: config.web.publicUrl,
     bodyLimits: {
       stowMaxRequestBytes: config.limits.stowMaxRequestBytes,
       maxJsonBytes: config.limits.apiMaxJsonBytes,

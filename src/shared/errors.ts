@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'CONFLICT',
   /** A request body, or one instance in it, over a configured limit. */
   'PAYLOAD_TOO_LARGE',
+  /** The Accept header allows no representation nodus can produce (DICOMweb media types, transfer syntaxes). */
+  'NOT_ACCEPTABLE',
   'DEPENDENCY_UNAVAILABLE',
   'INTERNAL',
 ] as const;

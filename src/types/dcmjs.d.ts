@@ -23,6 +23,10 @@ declare module 'dcmjs' {
       DicomMetaDictionary: {
         naturalizeDataset(dataset: DicomDict['dict']): Record<string, unknown>;
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDict['dict'];
+        /** Keyword -> dictionary entry; `tag` as "(gggg,eeee)". */
+        nameMap: Record<string, { tag: string; vr: string; name: string } | undefined>;
+        /** "(gggg,eeee)" -> dictionary entry. */
+        dictionary: Record<string, { tag: string; vr: string; name: string } | undefined>;
       };
     };
     log: {

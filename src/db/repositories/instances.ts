@@ -1,4 +1,5 @@
 import { eq, or, sql } from 'drizzle-orm';
+import type { DicomJsonDataset } from '../../dicom/dicom-json.js';
 import type { InstanceHeader } from '../../dicom/read-instance.js';
 import type { Database } from '../client.js';
 import { instances, institutions, patients, quarantinedInstances, series, studies } from '../schema/index.js';
@@ -10,6 +11,8 @@ export interface StoredFile {
   contentDigest: string;
   sizeBytes: number;
   source: string;
+  /** The data set as DICOM JSON without pixel data (WADO-RS metadata, QIDO-RS includefield). */
+  metadata?: DicomJsonDataset;
 }
 
 /**
@@ -83,6 +86,10 @@ export async function registerInstance(
         transferSyntaxUid: header.transferSyntaxUid,
         instanceNumber: header.instanceNumber,
         imagePositionPatient: header.imagePositionPatient,
+        rows: header.rows,
+        columns: header.columns,
+        bitsAllocated: header.bitsAllocated,
+        numberOfFrames: header.numberOfFrames,
         ...file,
       })
       .onConflictDoNothing({ target: instances.sopInstanceUid })
@@ -243,6 +250,7 @@ async function upsertSeriesHierarchy(
         studyTime: header.studyTime,
         studyDescription: header.studyDescription,
         referringPhysicianName: header.referringPhysicianName,
+        studyIdentifier: header.studyIdentifier,
       })
       .onConflictDoUpdate({
         target: studies.studyInstanceUid,
@@ -258,6 +266,8 @@ async function upsertSeriesHierarchy(
         modality: header.modality,
         seriesNumber: header.seriesNumber,
         seriesDescription: header.seriesDescription,
+        seriesDate: header.seriesDate,
+        seriesTime: header.seriesTime,
         bodyPartExamined: header.bodyPartExamined,
         manufacturer: header.manufacturer,
         manufacturerModelName: header.manufacturerModelName,

@@ -3,12 +3,14 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { DicomJsonDataset } from '../../dicom/dicom-json.js';
 import { id, timestamps } from './columns.js';
 import { series } from './series.js';
 
@@ -29,6 +31,18 @@ export const instances = pgTable(
     instanceNumber: integer(),
     /** ImagePositionPatient (0020,0032) of the first frame, LPS mm. */
     imagePositionPatient: doublePrecision().array(),
+    /** Rows (0028,0010), Columns (0028,0011), BitsAllocated (0028,0100); null for objects without pixels (SR). */
+    rows: integer(),
+    columns: integer(),
+    bitsAllocated: integer(),
+    /** NumberOfFrames (0028,0008); null when absent (a single-frame image). */
+    numberOfFrames: integer(),
+    /**
+     * The data set as DICOM JSON (PS3.18 F.2) without its pixel data: the WADO-RS metadata and QIDO-RS
+     * `includefield` answers. Binary values are inline (InlineBinary); the pixel data's BulkDataURI is added
+     * when answering. Null for rows stored before it existed (read from the file and filled on first use).
+     */
+    metadata: jsonb().$type<DicomJsonDataset>(),
     /** Key of the original Part 10 file in the blob store. */
     blobKey: text().notNull(),
     /** SHA-256 of the stored data set's bytes (file meta left out), hex. */

@@ -1,5 +1,6 @@
 import {
   boolean,
+  date,
   doublePrecision,
   index,
   integer,
@@ -7,6 +8,7 @@ import {
   pgEnum,
   pgTable,
   text,
+  time,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -40,6 +42,9 @@ export const series = pgTable(
     modality: text().notNull(),
     seriesNumber: integer(),
     seriesDescription: text(),
+    /** SeriesDate (0008,0021) and SeriesTime (0008,0031), scanner local time. */
+    seriesDate: date(),
+    seriesTime: time(),
     bodyPartExamined: text(),
     /** Manufacturer (0008,0070) and ManufacturerModelName (0008,1090) of the scanner. */
     manufacturer: text(),

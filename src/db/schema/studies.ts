@@ -19,10 +19,15 @@ export const studies = pgTable(
     studyTime: time(),
     studyDescription: text(),
     referringPhysicianName: text(),
+    /** StudyID (0020,0010): the scanner's or RIS's own short study identifier (not the row id). */
+    studyIdentifier: text(),
     ...timestamps,
   },
   (t) => [
     uniqueIndex('studies_study_instance_uid_key').on(t.studyInstanceUid),
     index('studies_patient_date_idx').on(t.patientId, t.studyDate),
+    // QIDO-RS: StudyDate ranges and AccessionNumber matching across patients.
+    index('studies_study_date_idx').on(t.studyDate),
+    index('studies_accession_number_idx').on(t.accessionNumber),
   ],
 );
