@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_REASON } from '../../src/api/dicomweb/failure-reasons.js';
+import { parseMediaType, parseMultipartRelated } from '../../src/api/dicomweb/multipart-related.js';
 import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { findSeries } from '../../src/db/repositories/series.js';
@@ -109,7 +110,22 @@ describe('STOW-RS through the API, on real PostgreSQL', () => {
     expect(items(json, '00081199').map(summary)).toEqual(
       instances.map((i) => ({ sopInstanceUid: i.sopInstanceUid, sopClassUid: CT_IMAGE_STORAGE })),
     );
-    expect(json['00081190']).toEqual({ vr: 'UR' });
+    // RetrieveURL leads to the study over WADO-RS, which gives back exactly what was stored.
+    const retrieveUrl = json['00081190']?.Value?.[0] as string;
+    expect(retrieveUrl).toMatch(/^http:\/\/localhost\/dicomweb\/studies\/[\d.]+$/);
+    const retrieved = await app.request(new URL(retrieveUrl).pathname, {
+      headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+    });
+    expect(retrieved.status).toBe(200);
+    const boundary = parseMediaType(retrieved.headers.get('content-type')!)!.parameters.boundary!;
+    const parts = parseMultipartRelated(Buffer.from(await retrieved.arrayBuffer()), boundary);
+    expect(parts.map((part) => Buffer.from(part.body).toString('hex'))).toEqual(
+      instances.map((i) => Buffer.from(i.bytes).toString('hex')),
+    );
+    const itemUrl = (items(json, '00081199')[0]!['00081190']?.Value?.[0] ?? '') as string;
+    expect(itemUrl).toBe(
+      `${retrieveUrl}/series/${instances[0]!.seriesInstanceUid}/instances/${instances[0]!.sopInstanceUid}`,
+    );
 
     for (const instance of instances) {
       const stored = await ingest.blobs.get(

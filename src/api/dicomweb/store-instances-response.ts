@@ -8,6 +8,9 @@ export type PartOutcome =
       outcome: 'stored' | 'duplicate';
       sopClassUid: string;
       sopInstanceUid: string;
+      /** Where the instance is (quarantined ones: where the sender placed it), for its RetrieveURL. */
+      studyInstanceUid: string;
+      seriesInstanceUid: string;
     }
   | {
       status: 'failed';
@@ -19,14 +22,8 @@ export type PartOutcome =
       message: string;
     };
 
-/** One attribute of the DICOM JSON Model (PS3.18 §F.2.2); `Value` absent for an empty attribute. */
-export interface DicomJsonAttribute {
-  vr: string;
-  Value?: unknown[];
-}
-
-/** A data set in the DICOM JSON Model: attributes keyed by 8-hex-digit tag, in ascending tag order. */
-export type DicomJsonDataset = Record<string, DicomJsonAttribute>;
+import type { DicomJsonDataset, DicomJsonElement } from '../../dicom/dicom-json.js';
+import { dicomwebUrls } from './retrieve-urls.js';
 
 const TAG = {
   ReferencedSOPClassUID: '00081150',
@@ -39,11 +36,13 @@ const TAG = {
 
 /**
  * The Store Instances Response Module (PS3.18 Annex I, Table I.1-1) as DICOM JSON, items in part order.
- * Retrieve URL (0008,1190) is Type 2 and nodus has no Retrieve Transaction yet, so it is sent empty,
- * at the top level and in each Referenced SOP Sequence item. A failed part that is not readable far
- * enough to name its instance gets empty Referenced SOP Class/Instance UIDs.
+ * Retrieve URL (0008,1190): the WADO-RS URL of each stored instance under `baseUrl`, and at the top level
+ * that of the study when every stored instance belongs to one (empty otherwise, or without `baseUrl`).
+ * A failed part that is not readable far enough to name its instance gets empty Referenced SOP Class/Instance UIDs.
  */
-export function storeInstancesResponse(outcomes: readonly PartOutcome[]): DicomJsonDataset {
+export function storeInstancesResponse(outcomes: readonly PartOutcome[], baseUrl?: string): DicomJsonDataset {
+  const urls = baseUrl === undefined ? undefined : dicomwebUrls(baseUrl);
+  const studies = new Set<string>();
   const referenced: DicomJsonDataset[] = [];
   const failed: DicomJsonDataset[] = [];
   for (const outcome of outcomes) {
@@ -51,8 +50,11 @@ export function storeInstancesResponse(outcomes: readonly PartOutcome[]): DicomJ
       referenced.push({
         [TAG.ReferencedSOPClassUID]: ui(outcome.sopClassUid),
         [TAG.ReferencedSOPInstanceUID]: ui(outcome.sopInstanceUid),
-        [TAG.RetrieveURL]: { vr: 'UR' },
+        [TAG.RetrieveURL]: url(
+          urls?.instance(outcome.studyInstanceUid, outcome.seriesInstanceUid, outcome.sopInstanceUid),
+        ),
       });
+      studies.add(outcome.studyInstanceUid);
     } else {
       failed.push({
         [TAG.ReferencedSOPClassUID]: ui(outcome.sopClassUid),
@@ -61,8 +63,9 @@ export function storeInstancesResponse(outcomes: readonly PartOutcome[]): DicomJ
       });
     }
   }
+  const [onlyStudy] = studies.size === 1 ? [...studies] : [];
   return {
-    [TAG.RetrieveURL]: { vr: 'UR' },
+    [TAG.RetrieveURL]: url(onlyStudy === undefined ? undefined : urls?.study(onlyStudy)),
     ...(failed.length > 0 && { [TAG.FailedSOPSequence]: { vr: 'SQ', Value: failed } }),
     ...(referenced.length > 0 && { [TAG.ReferencedSOPSequence]: { vr: 'SQ', Value: referenced } }),
   };
@@ -78,6 +81,10 @@ export function storeTransactionStatus(outcomes: readonly PartOutcome[]): 200 | 
   return stored === outcomes.length ? 200 : 202;
 }
 
-function ui(value: string | undefined): DicomJsonAttribute {
+function url(value: string | undefined): DicomJsonElement {
+  return value === undefined ? { vr: 'UR' } : { vr: 'UR', Value: [value] };
+}
+
+function ui(value: string | undefined): DicomJsonElement {
   return value === undefined ? { vr: 'UI' } : { vr: 'UI', Value: [value] };
 }

@@ -112,6 +112,7 @@ async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOp
     );
   }
 
+  const where = { studyInstanceUid: header.studyInstanceUid, seriesInstanceUid: header.seriesInstanceUid };
   try {
     const result = await storeInstance(deps, part.body, options.sender, header);
     switch (result.outcome) {
@@ -123,10 +124,10 @@ async function storePart(deps: IngestDeps, part: BodyPart, options: StorePartsOp
         );
       case 'quarantined':
         // Answered as a stored instance: the sender may not learn what another institution holds.
-        return { status: 'stored', outcome: 'stored', ...ids };
+        return { status: 'stored', outcome: 'stored', ...ids, ...where };
       case 'stored':
       case 'duplicate':
-        return { status: 'stored', outcome: result.outcome, ...ids };
+        return { status: 'stored', outcome: result.outcome, ...ids, ...where };
     }
   } catch (error) {
     if (error instanceof DomainError && error.code === 'INVALID_DICOM') return failedToRead(error, part.body);

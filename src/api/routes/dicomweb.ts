@@ -12,6 +12,7 @@ import { parseMediaType } from '../dicomweb/multipart-related.js';
 import { readStowParts } from '../dicomweb/stow-body.js';
 import { storeInstancesResponse, storeTransactionStatus } from '../dicomweb/store-instances-response.js';
 import { storeParts } from '../dicomweb/store-parts.js';
+import { publicBaseUrl } from '../dicomweb/retrieve-urls.js';
 import type { ErrorEnvelope } from '../errors.js';
 import { dicomUidParam, errorResponse } from '../schemas.js';
 
@@ -28,9 +29,11 @@ const StoreInstancesResponseSchema = z
   .openapi('StoreInstancesResponse', {
     description:
       'DICOM JSON (PS3.18 F.2) of the Store Instances Response Module (PS3.18 Annex I): RetrieveURL ' +
-      '(00081190, empty), FailedSOPSequence (00081198) items with ReferencedSOPClassUID (00081150), ' +
+      "(00081190, the study's WADO-RS URL when all stored instances are of one study), FailedSOPSequence " +
+      '(00081198) items with ReferencedSOPClassUID (00081150), ' +
       'ReferencedSOPInstanceUID (00081155) and FailureReason (00081197); ReferencedSOPSequence (00081199) ' +
-      'items with ReferencedSOPClassUID, ReferencedSOPInstanceUID and RetrieveURL (empty). FailureReason ' +
+      "items with ReferencedSOPClassUID, ReferencedSOPInstanceUID and RetrieveURL (the instance's WADO-RS URL). " +
+      'FailureReason ' +
       'values: 0110H processing failure, 0122H modality not accepted (CT only), 0124H InstitutionName not one ' +
       "of the caller's institutions, A700H out of resources, A900H required attribute missing or invalid, " +
       'A901H StudyInstanceUID differs from the study of the URL, C000H not a readable DICOM Part 10 file or ' +
@@ -90,12 +93,14 @@ export interface DicomwebRouteDeps {
   logger: Logger;
   /** Largest STOW-RS request body, bytes (NODUS_STOW_MAX_REQUEST_BYTES); 8 GiB unless given. */
   stowMaxRequestBytes?: number | undefined;
+  /** NODUS_PUBLIC_URL, for the RetrieveURLs of the answer; the request's origin unless given. */
+  publicUrl?: string | undefined;
 }
 
 const DEFAULT_STOW_MAX_REQUEST_BYTES = 8 * 1024 ** 3;
 
 /** DICOMweb Studies Service: the Store Transaction (STOW-RS) over the one ingest path. */
-export function dicomwebRoutes({ ingest, logger, stowMaxRequestBytes }: DicomwebRouteDeps) {
+export function dicomwebRoutes({ ingest, logger, stowMaxRequestBytes, publicUrl }: DicomwebRouteDeps) {
   const maxRequestBytes = stowMaxRequestBytes ?? DEFAULT_STOW_MAX_REQUEST_BYTES;
   const store = async (c: Context<AppEnv>, studyInstanceUid: string | undefined) => {
     // Sending images: administrators, radiologists and screening programmes; never researchers.
@@ -152,7 +157,8 @@ export function dicomwebRoutes({ ingest, logger, stowMaxRequestBytes }: Dicomweb
         { context: fault.context },
       );
     }
-    return c.json(storeInstancesResponse(outcomes), storeTransactionStatus(outcomes), {
+    const baseUrl = publicBaseUrl(c.req.url, c.req.raw.headers, publicUrl);
+    return c.json(storeInstancesResponse(outcomes, baseUrl), storeTransactionStatus(outcomes), {
       'Content-Type': DICOM_JSON,
     });
   };

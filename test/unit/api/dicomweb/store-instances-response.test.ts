@@ -7,11 +7,13 @@ import {
 } from '../../../../src/api/dicomweb/store-instances-response.js';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
-const stored = (sop: string): PartOutcome => ({
+const stored = (sop: string, study = '1.9'): PartOutcome => ({
   status: 'stored',
   outcome: 'stored',
   sopClassUid: CT,
   sopInstanceUid: sop,
+  studyInstanceUid: study,
+  seriesInstanceUid: `${study}.1`,
 });
 const failed = (sop: string | undefined): PartOutcome => ({
   status: 'failed',
@@ -62,6 +64,16 @@ describe('storeInstancesResponse', () => {
         ],
       },
     });
+  });
+
+  it('carries the WADO-RS RetrieveURLs: per instance, and the study when all are of one', () => {
+    const base = 'https://pacs.example.org/nodus';
+    const one = storeInstancesResponse([stored('1.1'), failed('1.2')], base);
+    expect(one['00081190']).toEqual({ vr: 'UR', Value: [`${base}/dicomweb/studies/1.9`] });
+    const item = (one['00081199']!.Value as Record<string, { Value?: unknown[] }>[])[0]!;
+    expect(item['00081190']!.Value).toEqual([`${base}/dicomweb/studies/1.9/series/1.9.1/instances/1.1`]);
+    const two = storeInstancesResponse([stored('1.1'), stored('2.1', '2.9')], base);
+    expect(two['00081190']).toEqual({ vr: 'UR' });
   });
 
   it('leaves out a sequence that would be empty', () => {
