@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import {
@@ -27,6 +28,7 @@ import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { dicomwebQueryRoutes } from './routes/dicomweb-query.js';
 import { dicomwebRetrieveRoutes } from './routes/dicomweb-retrieve.js';
+import { wadoUriRoutes } from './routes/wado-uri.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { reportRoutes } from './routes/reports.js';
@@ -63,6 +65,8 @@ export interface AppDeps {
   dicomPeers?: readonly DicomPeer[];
   /** NODUS_PUBLIC_URL: the origin clients reach nodus at (URLs in DICOMweb answers); the request's unless given. */
   publicUrl?: string | undefined;
+  /** NODUS_CORS_ORIGINS: browser origins (a viewer served elsewhere) allowed to call nodus; none unless given. */
+  corsOrigins?: readonly string[];
   /** Request body limits, bytes: STOW-RS bodies (streamed) and every other body (JSON). */
   bodyLimits?: { stowMaxRequestBytes?: number; maxJsonBytes?: number };
   /** Research: the de-identification key, the freeze/export workflows and the export folder. */
@@ -87,6 +91,20 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', requestId());
   app.use('*', requestLogger(deps.logger));
+  // A viewer served from another origin (NODUS_CORS_ORIGINS): preflights are answered before authentication.
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    const origins = deps.corsOrigins;
+    app.use(
+      '*',
+      cors({
+        origin: origins.includes('*') ? '*' : [...origins],
+        allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-CSRF-Token'],
+        allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        exposeHeaders: ['Warning', 'Content-Location', 'Content-Type', 'Content-Length', 'X-Request-Id'],
+        maxAge: 600,
+      }),
+    );
+  }
   // Repeated failures of an address: one audit event per window (the first failure is audited by onError).
   const authFailures = authFailureLimiter(deps.authFailures ?? DEFAULT_AUTH_FAILURE_LIMITS, {
     now: deps.authFailures?.now,
@@ -116,6 +134,7 @@ export function createApp(deps: AppDeps) {
   const dicomweb = { db: deps.db, blobs: deps.ingest.blobs, publicUrl: deps.publicUrl };
   app.route('/', dicomwebQueryRoutes(dicomweb));
   app.route('/', dicomwebRetrieveRoutes(dicomweb));
+  app.route('/', wadoUriRoutes(dicomweb));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

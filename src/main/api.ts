@@ -21,6 +21,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,
     publicUrl: config.web.publicUrl,
+    corsOrigins: config.web.corsOrigins,
     bodyLimits: {
       stowMaxRequestBytes: config.limits.stowMaxRequestBytes,
       maxJsonBytes: config.limits.apiMaxJsonBytes,

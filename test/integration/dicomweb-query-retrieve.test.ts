@@ -371,6 +371,69 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
     ).toBe(406);
   });
 
+  it('WADO-URI: the stored file, Explicit VR LE on request, a PNG; bad parameters named', async () => {
+    const jls = encodedSent.get('1.2.840.10008.1.2.4.80')!;
+    const query = `requestType=WADO&studyUID=${encodedStudy}&seriesUID=${jls.series}&objectUID=${jls.sop}`;
+    const asStored = await radiologistA.request(`/wado?${query}&contentType=application/dicom`);
+    expect(asStored.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await asStored.arrayBuffer()), Buffer.from(jls.bytes))).toBe(0);
+    const explicit = await radiologistA.request(
+      `/dicomweb/wado?${query}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.1`,
+    );
+    const file = new Uint8Array(await explicit.arrayBuffer());
+    expect(dicomParser.parseDicom(file).string('x00020010')).toBe('1.2.840.10008.1.2.1');
+    expect(
+      Buffer.compare(
+        Buffer.from(referencePixels(file)),
+        Buffer.from(referencePixels(encodedSent.get('1.2.840.10008.1.2.1')!.bytes)),
+      ),
+    ).toBe(0);
+    const png = await radiologistA.request(
+      `/wado?${query}&windowCenter=40&windowWidth=400&rows=64&columns=64`,
+    );
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await png.arrayBuffer()).readUInt32BE(16)).toBe(64);
+    expect((await radiologistA.request(`/wado?${query}&contentType=image/gif`)).status).toBe(406);
+    const missing = await radiologistA.request(`/wado?requestType=WADO&studyUID=${encodedStudy}`);
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/seriesUID/);
+    expect((await radiologistB.request(`/wado?${query}`)).status).toBe(404);
+  });
+
+  it('CORS for a viewer on another origin: preflight without a token, headers on answers', async () => {
+    const withCors = createApp({
+      db: services.database.db,
+      seriesWorkflows: {} as AppDeps['seriesWorkflows'],
+      ingest: {
+        db: services.database.db,
+        blobs: new FilesystemBlobStore(os.tmpdir()),
+        notifySeries: () => Promise.resolve(),
+      },
+      logger: testLogger,
+      readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+      corsOrigins: ['https://viewer.example.org'],
+    });
+    const preflight = await withCors.request('/dicomweb/studies', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://viewer.example.org',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://viewer.example.org');
+    const other = await withCors.request('/dicomweb/studies', {
+      headers: { origin: 'https://evil.example.org' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (
+        await api.request('/dicomweb/studies', { headers: { origin: 'https://viewer.example.org' } })
+      ).headers.get('access-control-allow-origin'),
+    ).toBeNull();
+  });
+
   it('every retrieve is audited with its caller', async () => {
     const rows = await services.database.sql<{ action: string; resource_id: string }[]>`
       select e.action, e.resource_id from audit_events e where e.actor_user_id = ${radiologistA.userId}::uuid

@@ -60,9 +60,25 @@ describe('loadConfig', () => {
     ['NODUS_SERIES_QUIET_PERIOD_MS', '1.5'],
     ['NODUS_AUTH_MAX_FAILURES', '0'],
     ['NODUS_AUTH_FAILURE_WINDOW_MS', '10'],
+    ['NODUS_PUBLIC_URL', 'pacs.example.org'],
+    ['NODUS_PUBLIC_URL', 'https://pacs.example.org/?x=1'],
+    ['NODUS_CORS_ORIGINS', 'https://viewer.example.org/path'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}=`));
+  });
+
+  it('reads the public URL (no trailing slash) and CORS origins of the web side', () => {
+    expect(loadConfig({}).web).toEqual({ publicUrl: undefined, corsOrigins: [] });
+    expect(
+      loadConfig({
+        NODUS_PUBLIC_URL: 'https://pacs.example.org/nodus/',
+        NODUS_CORS_ORIGINS: 'https://viewer.example.org, http://localhost:3000',
+      }).web,
+    ).toEqual({
+      publicUrl: 'https://pacs.example.org/nodus',
+      corsOrigins: ['https://viewer.example.org', 'http://localhost:3000'],
+    });
   });
 
   it('lists every invalid variable at once', () => {
