@@ -26,19 +26,36 @@ import {
   type StoreStatus,
 } from './dimse/store-status.js';
 import type { IngestSender } from './ingest-sender.js';
+import { runFind, runGet, runMove, type QueryRetrieveContext } from './dimse/retrieve-operations.js';
+import type { DicomPeer } from '../shared/dicom-peer.js';
 import { receivingOf } from './receiving.js';
 import { storeInstance, type IngestDeps } from './store-instance.js';
 import { TransferSession } from './transfer-session.js';
 
 const { Dataset, Implementation, Scp } = dcmjsDimse;
 const { PresentationContextResult, RejectReason, RejectResult, RejectSource } = dcmjsDimse.constants;
-const { CEchoResponse, CStoreResponse } = dcmjsDimse.responses;
+const { CEchoResponse, CStoreResponse, CFindResponse, CMoveResponse, CGetResponse } = dcmjsDimse.responses;
+const { SopClass } = dcmjsDimse.constants;
+
+/** Study Root Query/Retrieve (PS3.4 Annex C): what a configured AE may ask of nodus. */
+const QUERY_RETRIEVE_SOP_CLASSES: ReadonlySet<string> = new Set([
+  SopClass.StudyRootQueryRetrieveInformationModelFind,
+  SopClass.StudyRootQueryRetrieveInformationModelMove,
+  SopClass.StudyRootQueryRetrieveInformationModelGet,
+]);
 
 type Association = dimseAssociation.Association;
 type PresentationContext = dimseAssociation.PresentationContext;
 type CEchoRequest = requests.CEchoRequest;
+type CFindRequest = requests.CFindRequest;
+type CMoveRequest = requests.CMoveRequest;
+type CGetRequest = requests.CGetRequest;
+type CCancelRequest = requests.CCancelRequest;
 type CStoreRequest = requests.CStoreRequest;
 type CEchoResponse = responses.CEchoResponse;
+type CFindResponse = responses.CFindResponse;
+type CMoveResponse = responses.CMoveResponse;
+type CGetResponse = responses.CGetResponse;
 type CStoreResponse = responses.CStoreResponse;
 
 export interface DicomScpOptions {
@@ -60,6 +77,8 @@ export interface DicomScpOptions {
   unknownCallers?: 'refuse' | 'quarantine';
   /** Associations open at once; more are rejected as "local limit exceeded" (NODUS_DICOM_MAX_ASSOCIATIONS). */
   maxAssociations?: number;
+  /** Where C-MOVE may send (NODUS_DICOM_PEERS), by AE title; none unless given. */
+  peers?: readonly DicomPeer[];
 }
 
 export interface RunningDicomScp {
@@ -92,6 +111,7 @@ interface ReceiverContext {
   callers: KnownCallers;
   unknownCallers: 'refuse' | 'quarantine';
   maxAssociations: number;
+  peers: readonly DicomPeer[];
   /** Associations accepted and not ended. */
   open: number;
   /** Stores in progress, so that close() can let them finish. */
@@ -118,6 +138,7 @@ export async function startDicomScp(options: DicomScpOptions): Promise<RunningDi
     callers: options.callers,
     unknownCallers: options.unknownCallers ?? 'refuse',
     maxAssociations: options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS,
+    peers: options.peers ?? [],
     open: 0,
     inFlight: new Set(),
   };
@@ -228,6 +249,11 @@ type Caller = { kind: 'known'; institutionId: string; institutionCode: string } 
 class StorageScp extends Scp {
   /** Set by the library's Network; true starts its association and PDU timers. */
   declare connected: boolean;
+  /** The library's Network: the negotiated association, and when the last PDU arrived (its PDU timer). */
+  declare association: Association;
+  declare lastPduTime: number;
+  /** Message ids of C-FIND/C-MOVE/C-GET the SCU cancelled. */
+  private readonly cancelledIds = new Set<number>();
   private log: Logger;
   private callingAeTitle = '';
   private readonly address: string;
@@ -320,7 +346,11 @@ class StorageScp extends Scp {
     const known = await this.context.callers.find(this.callingAeTitle, this.address);
     this.caller = known ? { kind: 'known', ...known } : { kind: 'unknown' };
     const mayStore = known !== undefined || this.context.unknownCallers === 'quarantine';
-    for (const { context } of association.getPresentationContexts()) negotiate(context, mayStore);
+    // What the peer can receive per PDU (it matters when nodus sends: C-GET sub-operations).
+    const peerMaxPdu = association.getMaxPduLength();
+    for (const { context } of association.getPresentationContexts()) {
+      negotiate(context, mayStore, known !== undefined);
+    }
     const acceptedContexts = association
       .getPresentationContexts()
       .filter(({ context }) => context.getResult() === PresentationContextResult.Accept).length;
@@ -341,6 +371,10 @@ class StorageScp extends Scp {
     }
     association.setMaxPduLength(MAX_RECEIVE_PDU_BYTES);
     this.sendAssociationAccept();
+    // The library sends PDUs of the association's value: from now on, no larger than the peer takes.
+    association.setMaxPduLength(
+      peerMaxPdu > 0 ? Math.min(peerMaxPdu, MAX_RECEIVE_PDU_BYTES) : MAX_RECEIVE_PDU_BYTES,
+    );
     this.accepted = true;
     this.context.open += 1;
     this.guard.setLimit(MAX_RECEIVE_PDU_BYTES);
@@ -383,6 +417,50 @@ class StorageScp extends Scp {
     const response = CEchoResponse.fromRequest(request);
     response.setStatus(STORE_STATUS.success);
     callback(response);
+  }
+
+  /** What C-FIND, C-MOVE and C-GET of this association need; only configured (known) callers get here. */
+  private queryRetrieve(): QueryRetrieveContext | undefined {
+    if (this.caller.kind !== 'known') return undefined;
+    return {
+      db: this.context.ingest.db,
+      blobs: this.context.ingest.blobs,
+      logger: this.log,
+      aeTitle: this.context.aeTitle,
+      peers: this.context.peers,
+      institutionId: this.caller.institutionId,
+      callingAeTitle: this.callingAeTitle,
+      address: this.address,
+      association: this.association,
+      sendResponse: (request, response) => this.sendResponse(request, response),
+      sendRequests: (request) => this.sendRequests(request),
+      keepAlive: () => {
+        this.lastPduTime = Date.now();
+      },
+      cancelled: (messageId) => this.cancelledIds.has(messageId),
+    };
+  }
+
+  override cFindRequest(request: CFindRequest, callback: (responses: CFindResponse[]) => void): void {
+    const qr = this.queryRetrieve();
+    if (!qr) return callback([refused(CFindResponse.fromRequest(request))]);
+    runFind(qr, request, (response) => callback([response]));
+  }
+
+  override cMoveRequest(request: CMoveRequest, callback: (responses: CMoveResponse[]) => void): void {
+    const qr = this.queryRetrieve();
+    if (!qr) return callback([refused(CMoveResponse.fromRequest(request))]);
+    runMove(qr, request, (response) => callback([response]));
+  }
+
+  override cGetRequest(request: CGetRequest, callback: (responses: CGetResponse[]) => void): void {
+    const qr = this.queryRetrieve();
+    if (!qr) return callback([refused(CGetResponse.fromRequest(request))]);
+    runGet(qr, request, (response) => callback([response]));
+  }
+
+  override cCancelRequest(request: CCancelRequest): void {
+    this.cancelledIds.add(request.getMessageIdBeingRespondedTo());
   }
 
   override createStoreWritableStream(acceptedContext: PresentationContext, request: CStoreRequest): Writable {
@@ -524,15 +602,31 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A Q/R response refusing the operation (the caller is not a configured AE). */
+function refused<T extends { setStatus(status: number): void; setErrorComment(comment: string): void }>(
+  response: T,
+): T {
+  response.setStatus(0xa900);
+  response.setErrorComment('calling AE not configured for query/retrieve');
+  return response;
+}
+
 /**
- * Accepts Verification, and CT storage with a supported transfer syntax when the caller may store;
- * rejects everything else.
+ * Accepts Verification; CT storage with a supported transfer syntax when the caller may store (also the
+ * storage contexts a C-GET SCU proposes for itself as SCP); Study Root FIND, MOVE and GET for configured
+ * callers; rejects everything else.
  */
-function negotiate(context: PresentationContext, mayStore: boolean): void {
+function negotiate(context: PresentationContext, mayStore: boolean, mayQuery: boolean): void {
   const abstractSyntax = context.getAbstractSyntaxUid();
   const proposed = context.getTransferSyntaxUids();
   let transferSyntax: string | undefined;
-  if (abstractSyntax === VERIFICATION_SOP_CLASS) {
+  if (QUERY_RETRIEVE_SOP_CLASSES.has(abstractSyntax)) {
+    if (!mayQuery) {
+      context.setResult(PresentationContextResult.RejectUser);
+      return;
+    }
+    transferSyntax = chooseUncompressedTransferSyntax(proposed);
+  } else if (abstractSyntax === VERIFICATION_SOP_CLASS) {
     transferSyntax = chooseUncompressedTransferSyntax(proposed);
   } else if (CT_STORAGE_SOP_CLASSES.has(abstractSyntax) && !mayStore) {
     context.setResult(PresentationContextResult.RejectUser);

@@ -127,6 +127,7 @@ async function startScp(platform: Platform) {
     callers: knownCallersIn(platform.database.db),
     unknownCallers: config.dicom.unknownCallers,
     maxAssociations: config.dicom.maxAssociations,
+    peers: config.dicom.peers,
   });
 }
 

@@ -39,7 +39,7 @@ export interface StoreToPeerOptions {
 }
 
 /** A data set that is sent as the bytes it was read from unless it must be transcoded. */
-class Part10Dataset extends Dataset {
+export class Part10Dataset extends Dataset {
   constructor(
     private readonly raw: Buffer,
     private readonly rawTransferSyntaxUid: string,
@@ -51,7 +51,9 @@ class Part10Dataset extends Dataset {
     writeOptions?: Record<string, unknown>,
     nameMap?: Record<string, unknown>,
   ): Buffer {
-    if (this.getTransferSyntaxUid() === this.rawTransferSyntaxUid && !nameMap) return this.raw;
+    // The library passes its (by default empty) name map on every write: only a real one needs re-encoding.
+    const renames = nameMap !== undefined && Object.keys(nameMap).length > 0;
+    if (this.getTransferSyntaxUid() === this.rawTransferSyntaxUid && !renames) return this.raw;
     return super.getDenaturalizedDataset(writeOptions, nameMap);
   }
 }
