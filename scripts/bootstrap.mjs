@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable: installs npm dependencies when package-lock.json changed since the
-// last install, then the pinned Temporal CLI; with --test-tools (npm test, .ci/run) also the Debian
+// last install, then the pinned Temporal CLI and OHIF viewer; with --test-tools (npm test, .ci/run) also the Debian
 // reference tools the tests run against. Uses only Node built-ins (it runs before `npm ci`).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,6 +32,8 @@ if (installed !== lockHash) {
 // Before anything slow: a machine that cannot get the reference tools is told so at once.
 if (process.argv.includes('--test-tools')) ensureReferenceTools();
 run('bash', [path.join(root, 'scripts', 'install-temporal.sh')]);
+// The OHIF viewer nodus serves next to its API (prebuilt, from the npm registry).
+run(process.execPath, [path.join(root, 'scripts', 'install-ohif.mjs')]);
 
 // Compiles src/ into dist/, which the `nodus` bin runs; only what changed since the last build.
 run(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--quiet']);

@@ -59,6 +59,8 @@ const schema = z.object({
   NODUS_DATA_DIR: z.string().min(1).default('.nodus'),
   NODUS_API_HOST: z.string().min(1).default('127.0.0.1'),
   NODUS_API_PORT: port(8080),
+  /** The OHIF viewer's own origin (OHIF is served from `/`), with nodus's DICOMweb on it too. */
+  NODUS_VIEWER_PORT: port(8081),
   NODUS_DICOM_AE_TITLE: aeTitle,
   NODUS_DICOM_PORT: port(11112),
   NODUS_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -158,7 +160,7 @@ export interface Config {
   /** NODUS_DEID_KEY: the secret keying research exports' pseudonyms; research snapshots need it. */
   deidentificationKey: string | undefined;
   /** NODUS_PUBLIC_URL (no trailing slash) and NODUS_CORS_ORIGINS: how browsers and viewers reach nodus. */
-  web: { publicUrl: string | undefined; corsOrigins: string[] };
+  web: { publicUrl: string | undefined; corsOrigins: string[]; viewerPort: number };
   /** Brute-force protection: failed authentications a client address may have per window (ms). */
   auth: { maxFailures: number; failureWindowMs: number };
   inference: {
@@ -228,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
         .split(',')
         .map((origin) => origin.trim())
         .filter((origin) => origin !== ''),
+      viewerPort: e.NODUS_VIEWER_PORT,
     },
     auth: { maxFailures: e.NODUS_AUTH_MAX_FAILURES, failureWindowMs: e.NODUS_AUTH_FAILURE_WINDOW_MS },
     inference: {

@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app.js';
+import { installedOhifDir, ohifViewerApp } from '../api/viewer/ohif-viewer.js';
 import { seedAdminToken } from '../db/repositories/users.js';
 import { researchWorkflows } from '../temporal/research-workflows.js';
 import type { Platform } from './platform.js';
 
 export interface RunningApi {
   url: string;
+  /** The OHIF viewer's origin, when OHIF is installed (scripts/install-ohif.mjs). */
+  viewerUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -41,14 +44,45 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
       },
     },
   });
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, () => resolve(s));
+  const server = await listen(app.fetch, config.api.host, config.api.port);
+  const ohifDir = installedOhifDir();
+  if (!ohifDir)
+    logger.warn('the OHIF viewer is not installed (node scripts/install-ohif.mjs): no viewer port');
+  // The viewer is an extra: a port in use leaves nodus running without it.
+  const viewer = ohifDir
+    ? await listen(
+        ohifViewerApp({ distDir: ohifDir, dicomweb: app.fetch }).fetch,
+        config.api.host,
+        config.web.viewerPort,
+      ).catch((error: unknown) => {
+        logger.warn(
+          { err: error, port: config.web.viewerPort },
+          'OHIF viewer not started (NODUS_VIEWER_PORT)',
+        );
+        return undefined;
+      })
+    : undefined;
+  const urlOf = (s: ServerType) => {
+    const address = s.address();
+    return `http://${config.api.host}:${typeof address === 'object' && address ? address.port : 0}`;
+  };
+  return {
+    url: urlOf(server),
+    viewerUrl: viewer && urlOf(viewer),
+    close: async () => {
+      const servers = viewer ? [server, viewer] : [server];
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+  };
+}
+
+function listen(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
+  return new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch, hostname, port }, () => resolve(s));
     s.once('error', reject);
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.api.port;
-  return {
-    url: `http://${config.api.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

@@ -131,13 +131,15 @@ async function startScp(platform: Platform) {
   });
 }
 
-function describe(platform: Platform, apiUrl?: string, dicomPort?: number): string {
+function describe(platform: Platform, apiUrl?: string, dicomPort?: number, viewerUrl?: string): string {
   const { aeTitle } = platform.config.dicom;
   const lines = [
     apiUrl && `  API          ${apiUrl}  (try ${apiUrl}/readyz, ${apiUrl}/openapi.json)`,
-    apiUrl && `  STOW-RS      POST ${apiUrl}/dicomweb/studies  (multipart/related; type="application/dicom")`,
+    apiUrl && `  DICOMweb     ${apiUrl}/dicomweb  (QIDO-RS, WADO-RS, STOW-RS; WADO-URI at ${apiUrl}/wado)`,
+    viewerUrl &&
+      `  OHIF viewer  ${viewerUrl}  (open a study: ${viewerUrl}/viewer?StudyInstanceUIDs=<uid>&token=<token>)`,
     dicomPort !== undefined &&
-      `  DICOM        AE ${aeTitle} on ${platform.config.api.host}:${dicomPort}  (storescu -aec ${aeTitle} ${platform.config.api.host} ${dicomPort} <files>; allow a sender with nodus ae add)`,
+      `  DICOM        AE ${aeTitle} on ${platform.config.api.host}:${dicomPort}  (C-STORE, C-FIND, C-MOVE, C-GET; storescu/findscu -aec ${aeTitle} ${platform.config.api.host} ${dicomPort}; allow an AE with nodus ae add)`,
     `  PostgreSQL   ${platform.embedded.postgres ? `embedded, data in ${path.join(platform.config.dataDir, 'postgres')}` : 'external (DATABASE_URL)'}`,
     `  Temporal     ${platform.temporalAddress}${platform.embedded.temporal ? ' (embedded dev server)' : ''}`,
     platform.temporalUiUrl && `  Temporal UI  ${platform.temporalUiUrl}`,
@@ -324,7 +326,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const api = command === 'worker' ? undefined : await startApi(platform);
       const scp = command === 'worker' ? undefined : await startScp(platform);
       process.stdout.write(
-        `nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url, scp?.port)}\n`,
+        `nodus ${command} is running (Ctrl-C to stop)\n${describe(platform, api?.url, scp?.port, api?.viewerUrl)}\n`,
       );
       const stop = once(async () => {
         await scp?.close();
@@ -380,7 +382,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       const stopped = untilSignal(logger, stop);
       const { values } = parseArgs({ args: rest, options: { exit: { type: 'boolean', default: false } } });
-      await runDemo(platform, api.url, describe(platform, api.url, scp.port));
+      await runDemo(platform, api.url, describe(platform, api.url, scp.port, api.viewerUrl), api.viewerUrl);
       if (values.exit) {
         await stop();
         return 0;

@@ -58,7 +58,12 @@ export const DEMO_SERIES = path.join('lidc', 'LIDC-IDRI-0001');
  * The main job as far as it exists: import a real chest CT, let its processSeries workflow run,
  * and print the results and where to look.
  */
-export async function runDemo(platform: Platform, apiUrl: string, where: string): Promise<void> {
+export async function runDemo(
+  platform: Platform,
+  apiUrl: string,
+  where: string,
+  viewerUrl?: string,
+): Promise<void> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const token = platform.config.adminToken ?? '';
   const headers = { authorization: `Bearer ${token}` };
@@ -185,6 +190,17 @@ export async function runDemo(platform: Platform, apiUrl: string, where: string)
     '  review as a radiologist: nodus user add --email you@example.org --role radiologist --institution <code>; ' +
       'nodus token create --email you@example.org; then POST /api/studies/<id>/review-actions (see /openapi.json)',
   );
+  const [studyAnswer] = (await get('/dicomweb/studies?limit=1')) as Record<string, { Value?: string[] }>[];
+  const studyUid = studyAnswer?.['0020000D']?.Value?.[0];
+  out(`  curl ${auth} '${apiUrl}/dicomweb/studies?PatientName=*&includefield=StudyDescription'  (QIDO-RS)`);
+  if (studyUid) {
+    out(
+      `  curl ${auth} ${apiUrl}/dicomweb/studies/${studyUid}/series  (its series, then .../metadata, frames)`,
+    );
+    if (viewerUrl) {
+      out(`  ${viewerUrl}/viewer?StudyInstanceUIDs=${studyUid}&token=${token}  (the study in OHIF)`);
+    }
+  }
   if (platform.temporalUiUrl)
     out(`  ${platform.temporalUiUrl}  (Temporal UI: the processSeries workflow history)`);
   // storescu from this machine may store into the demo study's institution (senders are configured).

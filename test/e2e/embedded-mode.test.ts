@@ -35,6 +35,7 @@ describe('embedded mode: `nodus up` with nothing configured', () => {
     const env = {
       NODUS_DATA_DIR: dataDir,
       NODUS_API_PORT: '0',
+      NODUS_VIEWER_PORT: '0',
       NODUS_DICOM_PORT: '0',
       NODUS_SERIES_QUIET_PERIOD_MS: '1500',
       NODUS_LOG_LEVEL: 'warn',

@@ -17,6 +17,7 @@ const AUTHORIZATION = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const environment = (dataDir: string) => ({
   NODUS_DATA_DIR: dataDir,
   NODUS_API_PORT: '0',
+  NODUS_VIEWER_PORT: '0',
   NODUS_DICOM_PORT: '0',
   NODUS_LOG_LEVEL: 'warn',
   NODUS_ADMIN_TOKEN: ADMIN_TOKEN,
