@@ -19,7 +19,9 @@ const target = path.join(root, '.tools', 'ohif', OHIF_VERSION);
 const done = path.join(target, '.installed');
 
 if (!fs.existsSync(done)) {
-  process.stderr.write(`install-ohif: fetching the OHIF viewer ${OHIF_VERSION} (npm pack @ohif/app, ~50 MB)\n`);
+  process.stderr.write(
+    `install-ohif: fetching the OHIF viewer ${OHIF_VERSION} (npm pack @ohif/app, ~50 MB)\n`,
+  );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nodus-ohif-'));
   try {
     const pack = spawnSync(

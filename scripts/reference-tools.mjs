@@ -15,7 +15,11 @@ export const REFERENCE_TOOLS = [
     package: 'orthanc-dicomweb',
     why: "Orthanc's DICOMweb client",
   },
-  { need: '/usr/bin/chromium', package: 'chromium', why: 'browser tests (OHIF, dicomweb-client) with playwright-core' },
+  {
+    need: '/usr/bin/chromium',
+    package: 'chromium',
+    why: 'browser tests (OHIF, dicomweb-client) with playwright-core',
+  },
 ];
 
 /** Whether `need` is there: an absolute path that exists, or a command found on PATH. */
