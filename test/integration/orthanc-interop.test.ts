@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import dicomParser from 'dicom-parser';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -175,6 +176,45 @@ describe.runIf(CPTAC_CASE !== undefined && existsSync(CPTAC_CASE) && existsSync(
         .from(quarantinedInstances)
         .where(eq(quarantinedInstances.seriesInstanceUid, header().seriesInstanceUid));
       expect(quarantined).toEqual([]);
+    });
+
+    it("Orthanc's DICOMweb client queries nodus (QIDO-RS) and retrieves the whole study (WADO-RS): count and pixels equal", async () => {
+      const uid = header().studyInstanceUid;
+      const found = await orthanc.rest<Record<string, { Value?: unknown[] }>[]>(
+        'POST',
+        '/dicom-web/servers/nodus/get',
+        {
+          Uri: '/studies',
+          Arguments: { StudyInstanceUID: uid, includefield: '00081030' },
+        },
+      );
+      expect(found).toHaveLength(1);
+      expect(found[0]!['00201208']?.Value).toEqual([99]);
+      const series = await orthanc.rest<unknown[]>('POST', '/dicom-web/servers/nodus/get', {
+        Uri: `/studies/${uid}/series`,
+      });
+      expect(series).toHaveLength(1);
+      // Orthanc forgets the study, then takes it back from nodus.
+      await orthanc.rest('DELETE', `/studies/${studyId}`);
+      expect(await orthanc.rest<string[]>('GET', '/instances')).toEqual([]);
+      await orthanc.rest('POST', '/dicom-web/servers/nodus/retrieve', { Resources: [{ Study: uid }] });
+      const retrieved = await orthanc.rest<string[]>('GET', '/instances');
+      expect(retrieved).toHaveLength(99);
+      const pixelsOf = (bytes: Uint8Array) => {
+        const parsed = dicomParser.parseDicom(bytes);
+        const element = parsed.elements.x7fe00010!;
+        return Buffer.from(bytes.subarray(element.dataOffset, element.dataOffset + element.length)).toString(
+          'hex',
+        );
+      };
+      const sent = new Map(files.map((file) => [readInstanceHeader(file).sopInstanceUid, pixelsOf(file)]));
+      for (const id of retrieved) {
+        const bytes = new Uint8Array(
+          await (await fetch(`${orthanc.url}/instances/${id}/file`)).arrayBuffer(),
+        );
+        expect(pixelsOf(bytes)).toBe(sent.get(readInstanceHeader(bytes).sopInstanceUid));
+      }
+      studyId = (await orthanc.rest<string[]>('GET', '/studies'))[0]!;
     });
 
     it('STOW-RS of the same study again is a success, as C-STORE was', async () => {
