@@ -1,4 +1,4 @@
-// The API of the review benchmark, in a process of its own: serves createApp on DATABASE_URL and prints its port.
+// The API of the review and DICOMweb benchmarks, in a process of its own (blobs in BENCH_BLOB_DIR): serves createApp on DATABASE_URL and prints its port.
 import { serve } from '@hono/node-server';
 import { createApp, type AppDeps } from '../src/api/app.js';
 import { openDatabase } from '../src/db/client.js';
@@ -13,7 +13,7 @@ const app = createApp({
   seriesWorkflows: {} as AppDeps['seriesWorkflows'],
   ingest: {
     db: database.db,
-    blobs: new FilesystemBlobStore('/tmp/nodus-bench-blobs'),
+    blobs: new FilesystemBlobStore(process.env.BENCH_BLOB_DIR ?? '/tmp/nodus-bench-blobs'),
     notifySeries: () => Promise.resolve(),
   },
   logger: createLogger('silent'),
