@@ -72,7 +72,7 @@ const api = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'review-
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const apiPort = await new Promise<number>((resolve) => {
-  api.stdout!.on('data', (chunk: Buffer) => {
+  api.stdout.on('data', (chunk: Buffer) => {
     const match = /listening (\d+)/.exec(chunk.toString());
     if (match) resolve(Number(match[1]));
   });
