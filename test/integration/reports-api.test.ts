@@ -227,6 +227,28 @@ describe('signed-off SR and SEG through the API: read, verify, send by C-STORE',
     expect(segAgain.SOPInstanceUID).toBe(segment.SOPInstanceUID);
     expect(items(report.CurrentRequestedProcedureEvidenceSequence)).toHaveLength(1);
 
+    // Sign-off stored both as series of the study: QIDO-RS lists them, WADO-RS gives the same objects back.
+    const studyUid = report.StudyInstanceUID as string;
+    const listed = (await (
+      await callers.radiologist.request(`/dicomweb/studies/${studyUid}/series`)
+    ).json()) as Json[];
+    const byModality = Object.fromEntries(
+      listed.map((s) => [s['00080060'].Value[0], s['0020000E'].Value[0]]),
+    );
+    expect(Object.keys(byModality).sort()).toEqual(['CT', 'SEG', 'SR']);
+    for (const [modality, bytes, sop] of [
+      ['SR', srBytes, report.SOPInstanceUID as string],
+      ['SEG', segBytes, segment.SOPInstanceUID as string],
+    ] as const) {
+      const retrieved = await callers.radiologist.request(
+        `/wado?requestType=WADO&studyUID=${studyUid}&seriesUID=${byModality[modality]}&objectUID=${sop}&contentType=application/dicom`,
+      );
+      expect(retrieved.status, modality).toBe(200);
+      expect(Buffer.compare(Buffer.from(await retrieved.arrayBuffer()), Buffer.from(bytes)), modality).toBe(
+        0,
+      );
+    }
+
     const reads = await services.database.db
       .select()
       .from(auditEvents)

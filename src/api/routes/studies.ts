@@ -1,3 +1,6 @@
+import type { Logger } from '../../logging/logger.js';
+import { storeSignedOffObjects } from '../../ingest/store-signed-off-objects.js';
+import type { BlobStore } from '../../storage/blob-store.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { requireInstitution, requireRole, seesIdentity, visibleInstitutions } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
@@ -261,7 +264,7 @@ function withoutPriorIdentity(lungRads: Record<string, unknown> | null) {
 }
 
 /** The radiologists' worklist, study detail and review actions. */
-export function studyRoutes(deps: { db: Database }) {
+export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore }; logger?: Logger }) {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(getWorklist, async (c) => {
@@ -351,6 +354,14 @@ export function studyRoutes(deps: { db: Database }) {
       resourceId: studyId,
       details: { version: result.version, ...('noduleId' in action && { noduleId: action.noduleId }) },
     });
+    if (action.action === 'sign-off' && deps.ingest) {
+      // The signed-off SR and SEG become series of the study (DICOMweb, C-FIND, viewers). The sign-off
+      // stands if this fails: GET .../sr and .../seg still write them on demand.
+      await storeSignedOffObjects({ db: deps.db, blobs: deps.ingest.blobs }, studyId).catch(
+        (error: unknown) =>
+          deps.logger?.error({ err: error, studyId }, 'signed-off SR/SEG not stored as instances'),
+      );
+    }
     return c.json(result, 201);
   });
 

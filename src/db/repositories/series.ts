@@ -155,3 +155,8 @@ export async function seriesReception(
   if (!row) return undefined;
   return { ...row, lastReceivedAt: row.lastReceivedAt === null ? null : new Date(row.lastReceivedAt) };
 }
+
+/** Marks a series complete with nothing to process (nodus's own SR and SEG series). */
+export async function markSeriesDone(db: Database, seriesId: string): Promise<void> {
+  await db.update(series).set({ status: 'done' }).where(eq(series.id, seriesId));
+}

@@ -1,0 +1,61 @@
+import type { Database } from '../db/client.js';
+import { registerInstance } from '../db/repositories/instances.js';
+import { markSeriesDone } from '../db/repositories/series.js';
+import { studyAccess } from '../db/repositories/study-detail.js';
+import { dicomJsonFromPart10 } from '../dicom/dicom-json.js';
+import { readInstanceHeader } from '../dicom/read-instance.js';
+import { buildSignedOffReport } from '../dicom/signed-off-study-objects.js';
+import { DomainError } from '../shared/errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { datasetSha256 } from './store-instance.js';
+
+/**
+ * Stores a signed-off study's SR and SEG as instances of their study (their own series, in the study's
+ * institution), so DICOMweb, C-FIND and viewers list them with the images. Idempotent: the objects' UIDs
+ * derive from the study and review version, so a repeat finds them stored. Returns the SOP instance UIDs.
+ */
+export async function storeSignedOffObjects(
+  deps: { db: Database; blobs: BlobStore },
+  studyId: string,
+): Promise<string[]> {
+  const { report } = await buildSignedOffReport(deps, studyId);
+  const institutionId = await studyInstitution(deps.db, studyId);
+  const stored: string[] = [];
+  for (const object of [report.sr, report.seg]) {
+    if (!object) continue;
+    const header = readInstanceHeader(object.bytes);
+    const sha256 = datasetSha256(object.bytes);
+    const blobKey = `instances/${header.studyInstanceUid}/${header.seriesInstanceUid}/${header.sopInstanceUid}.${sha256.slice(0, 16)}.dcm`;
+    const outcome = await registerInstance(
+      deps.db,
+      header,
+      {
+        blobKey,
+        sha256,
+        // Written by nodus itself: the same data set bytes are the same content.
+        contentDigest: sha256,
+        sizeBytes: object.bytes.byteLength,
+        source: 'nodus:signed-off-report',
+        metadata: dicomJsonFromPart10(object.bytes),
+      },
+      { kind: 'fixed', institutionId },
+      () => deps.blobs.put(blobKey, object.bytes),
+    );
+    if (outcome.outcome !== 'stored' && outcome.outcome !== 'duplicate') {
+      throw new DomainError(
+        'CONFLICT',
+        `the report object ${header.sopInstanceUid} could not be stored (${outcome.outcome})`,
+      );
+    }
+    // Nothing to process: the series is complete as written.
+    await markSeriesDone(deps.db, outcome.seriesId);
+    stored.push(header.sopInstanceUid);
+  }
+  return stored;
+}
+
+async function studyInstitution(db: Database, studyId: string): Promise<string> {
+  const access = await studyAccess(db, studyId);
+  if (!access) throw new DomainError('NOT_FOUND', `study ${studyId} is unknown`);
+  return access.institutionId;
+}
