@@ -3,6 +3,7 @@
 // reference in the same run. Needs PostgreSQL at DATABASE_URL or 127.0.0.1:5432 and DCMTK.
 // Usage: npm run bench:ingest [-- <series-folder>]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,9 @@ async function timeRun(route: string, run: () => Promise<void>) {
   results.push({ route, seconds: (performance.now() - started) / 1000 });
 }
 
+/** The administrator's token of the STOW-RS run (STOW-RS needs a bearer token). */
+const BENCH_TOKEN = `bench-${randomBytes(24).toString('hex')}`;
+
 /** A fresh database on the server and a platform on it (embedded Temporal dev server: signals are real). */
 async function withPlatform(label: string, run: (platform: Platform) => Promise<void>) {
   const database = `nodus_bench_${label}_${Date.now()}`;
@@ -50,7 +54,9 @@ async function withPlatform(label: string, run: (platform: Platform) => Promise<
     DATABASE_URL: url.toString(),
     NODUS_DATA_DIR: path.join(work, `data-${label}`),
     NODUS_API_PORT: '0',
+    NODUS_VIEWER_PORT: '0',
     NODUS_LOG_LEVEL: 'warn',
+    NODUS_ADMIN_TOKEN: BENCH_TOKEN,
   });
   const platform = await openPlatform(config, logger);
   try {
@@ -84,7 +90,10 @@ async function nodusRuns() {
   });
   await withPlatform('stow', async (platform) => {
     const api = await startApi(platform);
-    const body = stowRequest(files.map((file) => fs.readFileSync(file)));
+    const body = stowRequest(
+      files.map((file) => fs.readFileSync(file)),
+      { authorization: `Bearer ${BENCH_TOKEN}` },
+    );
     await timeRun('nodus STOW-RS (1 request)', async () => {
       const response = await fetch(`${api.url}/dicomweb/studies`, body);
       if (response.status !== 200) throw new Error(`STOW-RS answered ${response.status}`);
