@@ -1,4 +1,5 @@
 import { DomainError } from '../shared/errors.js';
+import { encodeGrayscaleJpeg } from '../volume/grayscale-jpeg.js';
 import { encodeGrayscalePng } from '../volume/grayscale-png.js';
 import { firstValue, type DicomJsonDataset } from './dicom-json.js';
 import type { DecodedPixels } from './pixel-data.js';
@@ -65,16 +66,36 @@ export function instanceWindow(metadata: DicomJsonDataset | null | undefined): V
   return Number.isFinite(center) && Number.isFinite(width) && width >= 1 ? { center, width } : undefined;
 }
 
+/** Media types a rendered frame is sent as. */
+export type RenderedMediaType = 'image/png' | 'image/jpeg';
+
+/** One frame rendered (see renderFrameGrey) and encoded as PNG (lossless) or JPEG (quality 90). */
+export async function renderFrame(
+  pixels: DecodedPixels,
+  frameIndex: number,
+  metadata: DicomJsonDataset | null | undefined,
+  options: {
+    window?: VoiWindow | undefined;
+    viewport?: { width: number; height: number } | undefined;
+    mediaType: RenderedMediaType;
+  },
+): Promise<Uint8Array> {
+  const { width, height, grey } = renderFrameGrey(pixels, frameIndex, metadata, options);
+  return options.mediaType === 'image/jpeg'
+    ? encodeGrayscaleJpeg(width, height, grey)
+    : encodeGrayscalePng(width, height, grey);
+}
+
 /**
- * One frame rendered as an 8-bit PNG: stored values through RescaleSlope/Intercept, the VOI window, and
- * MONOCHROME1 inverted; scaled down (box average) to fit `viewport` keeping the aspect ratio.
+ * One frame as 8-bit grey: stored values through RescaleSlope/Intercept, the VOI window, and MONOCHROME1
+ * inverted; scaled down (box average) to fit `viewport` keeping the aspect ratio.
  */
-export function renderFramePng(
+export function renderFrameGrey(
   pixels: DecodedPixels,
   frameIndex: number,
   metadata: DicomJsonDataset | null | undefined,
   options: { window?: VoiWindow | undefined; viewport?: { width: number; height: number } | undefined },
-): Buffer {
+): { width: number; height: number; grey: Uint8Array } {
   const frame = pixels.frames[frameIndex];
   if (!frame) throw new DomainError('NOT_FOUND', `frame ${frameIndex + 1} does not exist`);
   const slope = Number(firstValue(metadata ?? undefined, '00281053') ?? 1);
@@ -95,8 +116,9 @@ export function renderFramePng(
     grey[p] = inverted ? 255 - clamped : clamped;
   }
   const viewport = options.viewport;
-  if (!viewport || (viewport.width >= columns && viewport.height >= rows))
-    return encodeGrayscalePng(columns, rows, grey);
+  if (!viewport || (viewport.width >= columns && viewport.height >= rows)) {
+    return { width: columns, height: rows, grey };
+  }
   const factor = Math.min(viewport.width / columns, viewport.height / rows);
   const width = Math.max(1, Math.round(columns * factor));
   const height = Math.max(1, Math.round(rows * factor));
@@ -112,5 +134,5 @@ export function renderFramePng(
       out[y * width + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
     }
   }
-  return encodeGrayscalePng(width, height, out);
+  return { width, height, grey: out };
 }

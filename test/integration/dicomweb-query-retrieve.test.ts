@@ -352,6 +352,15 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
     const png = Buffer.from(await rendered.arrayBuffer());
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(256); // width in IHDR
+    const asJpeg = await radiologistA.request(`${base}/instances/${sop}/rendered`, {
+      headers: { accept: 'image/jpeg' },
+    });
+    expect(asJpeg.headers.get('content-type')).toBe('image/jpeg');
+    expect(
+      Buffer.from(await asJpeg.arrayBuffer())
+        .subarray(0, 2)
+        .toString('hex'),
+    ).toBe('ffd8');
     const thumbnail = await radiologistA.request(`${base}/thumbnail`);
     expect(thumbnail.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await thumbnail.arrayBuffer()).readUInt32BE(16)).toBe(128);
@@ -389,10 +398,17 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
       ),
     ).toBe(0);
     const png = await radiologistA.request(
-      `/wado?${query}&windowCenter=40&windowWidth=400&rows=64&columns=64`,
+      `/wado?${query}&contentType=image/png&windowCenter=40&windowWidth=400&rows=64&columns=64`,
     );
     expect(png.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await png.arrayBuffer()).readUInt32BE(16)).toBe(64);
+    // JPEG is WADO-URI's default: a JFIF file of the asked size (SOF0 height and width).
+    const jpeg = Buffer.from(
+      await (await radiologistA.request(`/wado?${query}&rows=100&columns=100`)).arrayBuffer(),
+    );
+    expect(jpeg.subarray(0, 3).toString('hex')).toBe('ffd8ff');
+    const sof = jpeg.findIndex((byte, i) => byte === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2));
+    expect([jpeg.readUInt16BE(sof + 5), jpeg.readUInt16BE(sof + 7)]).toEqual([100, 100]);
     expect((await radiologistA.request(`/wado?${query}&contentType=image/gif`)).status).toBe(406);
     const missing = await radiologistA.request(`/wado?requestType=WADO&studyUID=${encodedStudy}`);
     expect(missing.status).toBe(400);

@@ -93,8 +93,11 @@ export function negotiateFrames(
   );
 }
 
-/** Rendered and thumbnail media types nodus produces. */
-export function negotiateRendered(accept: string | undefined): 'image/png' {
-  for (const range of parseAccept(accept)) if (rangeCovers(range, 'image/png')) return 'image/png';
-  throw notAcceptable(accept, 'rendered image (image/png)');
+/** Rendered and thumbnail media types: the caller's first of PNG and JPEG; PNG (lossless) for wildcards. */
+export function negotiateRendered(accept: string | undefined): 'image/png' | 'image/jpeg' {
+  for (const range of parseAccept(accept)) {
+    if (range.essence === 'image/jpeg') return 'image/jpeg';
+    if (rangeCovers(range, 'image/png')) return 'image/png';
+  }
+  throw notAcceptable(accept, 'rendered image (image/png, image/jpeg)');
 }

@@ -16,7 +16,7 @@ import {
   uncompressedFrames,
 } from '../../dicom/instance-frames.js';
 import { decodeInstance } from '../../dicom/pixel-data.js';
-import { parseViewport, parseWindow, renderFramePng } from '../../dicom/rendered-frame.js';
+import { parseViewport, parseWindow, renderFrame } from '../../dicom/rendered-frame.js';
 import { DomainError } from '../../shared/errors.js';
 import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
 import type { BlobStore } from '../../storage/blob-store.js';
@@ -199,7 +199,7 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
       createRoute({
         method: 'get',
         path: `${pathOf[level]}/thumbnail`,
-        summary: `WADO-RS ${level} thumbnail (PNG of the middle instance)`,
+        summary: `WADO-RS ${level} thumbnail (PNG or JPEG of the middle instance)`,
         security,
         request: { params: paramsOf[level] },
         responses: binary(
@@ -208,7 +208,7 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
         ),
       }),
       async (c) => {
-        negotiateRendered(c.req.header('accept'));
+        const mediaType = negotiateRendered(c.req.header('accept'));
         const rows = (await resolve(c, level, 'thumbnail')).filter(
           (r) => r.rows !== null || r.metadata === null,
         );
@@ -219,6 +219,7 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
           row,
           0,
           parseViewport(c.req.query('viewport')) ?? { width: 128, height: 128 },
+          mediaType,
         );
       },
     );
@@ -228,16 +229,16 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
     createRoute({
       method: 'get',
       path: `${pathOf.instance}/rendered`,
-      summary: 'WADO-RS Retrieve Rendered Instance (first frame), PNG',
+      summary: 'WADO-RS Retrieve Rendered Instance (first frame), PNG or JPEG',
       description: 'Query: window=center,width[,linear] (HU for CT), viewport=width,height.',
       security,
       request: { params: instanceParams },
       responses: binary('image/png', 'PNG'),
     }),
     async (c) => {
-      negotiateRendered(c.req.header('accept'));
+      const mediaType = negotiateRendered(c.req.header('accept'));
       const [row] = await resolve(c, 'instance', 'rendered');
-      return renderedResponse(c, row!, 0, parseViewport(c.req.query('viewport')));
+      return renderedResponse(c, row!, 0, parseViewport(c.req.query('viewport')), mediaType);
     },
   );
 
@@ -245,16 +246,16 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
     createRoute({
       method: 'get',
       path: `${pathOf.instance}/frames/{frames}/rendered`,
-      summary: 'WADO-RS Retrieve Rendered Frame, PNG',
+      summary: 'WADO-RS Retrieve Rendered Frame, PNG or JPEG',
       security,
       request: { params: framesParams },
       responses: binary('image/png', 'PNG of the first listed frame'),
     }),
     async (c) => {
-      negotiateRendered(c.req.header('accept'));
+      const mediaType = negotiateRendered(c.req.header('accept'));
       const [row] = await resolve(c, 'instance', 'rendered frame');
       const [frame] = frameList(c.req.param('frames') ?? '', frameCount(row!));
-      return renderedResponse(c, row!, frame! - 1, parseViewport(c.req.query('viewport')));
+      return renderedResponse(c, row!, frame! - 1, parseViewport(c.req.query('viewport')), mediaType);
     },
   );
 
@@ -347,14 +348,19 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
     row: InstanceRow,
     frameIndex: number,
     viewport: { width: number; height: number } | undefined,
+    mediaType: 'image/png' | 'image/jpeg',
   ) => {
     const window = parseWindow(c.req.query('window'));
     const stored = await deps.blobs.get(row.blob_key);
     if (row.metadata === null) await fillMissingMetadata(deps, [row]);
     const decoded = await decodeInstance(stored);
-    const png = renderFramePng(decoded.pixels, frameIndex, row.metadata, { window, viewport });
-    return new Response(new Uint8Array(png), {
-      headers: { 'Content-Type': 'image/png', 'Cache-Control': 'private, no-store' },
+    const image = await renderFrame(decoded.pixels, frameIndex, row.metadata, {
+      window,
+      viewport,
+      mediaType,
+    });
+    return new Response(new Uint8Array(image), {
+      headers: { 'Content-Type': mediaType, 'Cache-Control': 'private, no-store' },
     });
   };
 

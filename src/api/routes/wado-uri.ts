@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.js';
 import { instancesToRetrieve } from '../../db/repositories/dicomweb-query.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, toExplicitLittleEndian } from '../../dicom/instance-frames.js';
 import { decodeInstance } from '../../dicom/pixel-data.js';
-import { renderFramePng } from '../../dicom/rendered-frame.js';
+import { renderFrame } from '../../dicom/rendered-frame.js';
 import { DomainError } from '../../shared/errors.js';
 import { isDicomUid } from '../../shared/dicom-uid.js';
 import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
@@ -22,13 +22,14 @@ const route = (path: string) =>
     summary: 'WADO-URI (PS3.18 §9): one instance, as DICOM or as a rendered PNG, for older viewers',
     description:
       'requestType=WADO&studyUID=&seriesUID=&objectUID= ; contentType=application/dicom (transferSyntax ' +
-      'as stored, or 1.2.840.10008.1.2.1) or image/png (the default here: nodus renders PNG, not JPEG), ' +
+      'as stored, or 1.2.840.10008.1.2.1), image/jpeg (the default) or image/png, ' +
       'frameNumber, windowCenter and windowWidth (HU), rows and columns (largest size).',
     security: [{ bearer: [] }],
     responses: {
       200: {
         content: {
           'application/dicom': { schema: z.string().openapi({ format: 'binary' }) },
+          'image/jpeg': { schema: z.string().openapi({ format: 'binary' }) },
           'image/png': { schema: z.string().openapi({ format: 'binary' }) },
         },
         description: 'The instance or its rendering',
@@ -82,18 +83,20 @@ export function wadoUriRoutes(deps: { db: Database; blobs: BlobStore }) {
       seriesInstanceUid: requiredUid(c, 'seriesUID'),
       sopInstanceUid: requiredUid(c, 'objectUID'),
     };
-    const contentTypes = (c.req.query('contentType') ?? 'image/png')
+    // PS3.18 §9.1.2.2.3: image/jpeg unless the caller names another.
+    const contentTypes = (c.req.query('contentType') ?? 'image/jpeg')
       .split(',')
       .map((t) => t.trim().toLowerCase());
-    const contentType = contentTypes.find((t) =>
-      ['application/dicom', 'image/png', '*/*', 'image/*'].includes(t),
+    const named = contentTypes.find((t) =>
+      ['application/dicom', 'image/png', 'image/jpeg', '*/*', 'image/*'].includes(t),
     );
-    if (!contentType) {
+    if (!named) {
       throw new DomainError(
         'NOT_ACCEPTABLE',
-        `contentType ${contentTypes.join(',')}: nodus sends application/dicom or image/png`,
+        `contentType ${contentTypes.join(',')}: nodus sends application/dicom, image/jpeg or image/png`,
       );
     }
+    const contentType = named === '*/*' || named === 'image/*' ? 'image/jpeg' : named;
     const [row] = await instancesToRetrieve(deps.db, target, visibleInstitutions(principal));
     if (!row) throw new DomainError('NOT_FOUND', `no instance ${target.sopInstanceUid}`);
     await audit(c, deps.db, {
@@ -129,14 +132,15 @@ export function wadoUriRoutes(deps: { db: Database; blobs: BlobStore }) {
     const rows = optionalNumber(c, 'rows', 1);
     const columns = optionalNumber(c, 'columns', 1);
     const decoded = await decodeInstance(stored);
-    const png = renderFramePng(decoded.pixels, frame - 1, row.metadata, {
+    const image = await renderFrame(decoded.pixels, frame - 1, row.metadata, {
       window: center !== undefined && width !== undefined ? { center, width } : undefined,
       viewport:
         rows !== undefined || columns !== undefined
           ? { width: columns ?? decoded.pixels.columns, height: rows ?? decoded.pixels.rows }
           : undefined,
+      mediaType: contentType === 'image/png' ? 'image/png' : 'image/jpeg',
     });
-    return new Response(new Uint8Array(png), { headers: { ...headers, 'Content-Type': 'image/png' } });
+    return new Response(new Uint8Array(image), { headers: { ...headers, 'Content-Type': contentType } });
   };
   for (const path of ['/wado', '/dicomweb/wado']) {
     app.openAPIRegistry.registerPath(route(path));

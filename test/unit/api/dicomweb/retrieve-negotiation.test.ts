@@ -64,6 +64,8 @@ describe('Accept negotiation for WADO-RS', () => {
   it('rendered: PNG for image/png and wildcards, 406 for anything else', () => {
     expect(negotiateRendered('image/*')).toBe('image/png');
     expect(negotiateRendered(undefined)).toBe('image/png');
+    expect(negotiateRendered('image/jpeg, image/png;q=0.5')).toBe('image/jpeg');
+    expect(negotiateRendered('image/png, image/jpeg')).toBe('image/png');
     expect(() => negotiateRendered('image/gif')).toThrow(/Accept/);
   });
 });
