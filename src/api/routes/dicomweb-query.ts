@@ -40,8 +40,11 @@ const queryDescription =
   'Matching keys as keywords or tags (PatientName=*smith*, 00100020=123, StudyDate=20240101-20241231, ' +
   'StudyInstanceUID=a\\b); includefield (tags, keywords or `all`), limit (at most 1000), offset.';
 
-const StudyParams = z.object({ study: dicomUidParam('study') });
-const SeriesParams = z.object({ study: dicomUidParam('study'), series: dicomUidParam('series') });
+const StudyParams = z.object({ studyInstanceUid: dicomUidParam('studyInstanceUid') });
+const SeriesParams = z.object({
+  studyInstanceUid: dicomUidParam('studyInstanceUid'),
+  seriesInstanceUid: dicomUidParam('seriesInstanceUid'),
+});
 
 const routes = {
   studies: createRoute({
@@ -62,7 +65,7 @@ const routes = {
   }),
   studySeries: createRoute({
     method: 'get',
-    path: '/dicomweb/studies/{study}/series',
+    path: '/dicomweb/studies/{studyInstanceUid}/series',
     summary: "QIDO-RS Search for a Study's Series",
     description: queryDescription,
     security,
@@ -79,7 +82,7 @@ const routes = {
   }),
   studyInstances: createRoute({
     method: 'get',
-    path: '/dicomweb/studies/{study}/instances',
+    path: '/dicomweb/studies/{studyInstanceUid}/instances',
     summary: "QIDO-RS Search for a Study's Instances",
     description: queryDescription,
     security,
@@ -88,7 +91,7 @@ const routes = {
   }),
   seriesInstances: createRoute({
     method: 'get',
-    path: '/dicomweb/studies/{study}/series/{series}/instances',
+    path: '/dicomweb/studies/{studyInstanceUid}/series/{seriesInstanceUid}/instances',
     summary: "QIDO-RS Search for a Series' Instances",
     description: queryDescription,
     security,
@@ -174,13 +177,15 @@ export function dicomwebQueryRoutes(deps: DicomwebQueryDeps) {
   };
   serve(routes.studies, (c) => run(c, 'study', {}));
   serve(routes.allSeries, (c) => run(c, 'series', {}));
-  serve(routes.studySeries, (c) => run(c, 'series', { studyInstanceUid: uidParam(c, 'study') }));
+  serve(routes.studySeries, (c) => run(c, 'series', { studyInstanceUid: uidParam(c, 'studyInstanceUid') }));
   serve(routes.allInstances, (c) => run(c, 'instance', {}));
-  serve(routes.studyInstances, (c) => run(c, 'instance', { studyInstanceUid: uidParam(c, 'study') }));
+  serve(routes.studyInstances, (c) =>
+    run(c, 'instance', { studyInstanceUid: uidParam(c, 'studyInstanceUid') }),
+  );
   serve(routes.seriesInstances, (c) =>
     run(c, 'instance', {
-      studyInstanceUid: uidParam(c, 'study'),
-      seriesInstanceUid: uidParam(c, 'series'),
+      studyInstanceUid: uidParam(c, 'studyInstanceUid'),
+      seriesInstanceUid: uidParam(c, 'seriesInstanceUid'),
     }),
   );
   return app;

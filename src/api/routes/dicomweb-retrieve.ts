@@ -55,9 +55,9 @@ const json = (description: string) => ({
 });
 
 const uid = dicomUidParam;
-const studyParams = z.object({ study: uid('study') });
-const seriesParams = studyParams.extend({ series: uid('series') });
-const instanceParams = seriesParams.extend({ instance: uid('instance') });
+const studyParams = z.object({ studyInstanceUid: uid('studyInstanceUid') });
+const seriesParams = studyParams.extend({ seriesInstanceUid: uid('seriesInstanceUid') });
+const instanceParams = seriesParams.extend({ sopInstanceUid: uid('sopInstanceUid') });
 const framesParams = instanceParams.extend({
   frames: z.string().openapi({ param: { name: 'frames', in: 'path' }, example: '1,2,3' }),
 });
@@ -70,9 +70,9 @@ const multipartFrames = 'multipart/related; type="application/octet-stream"';
 type Level = 'study' | 'series' | 'instance';
 const paramsOf = { study: studyParams, series: seriesParams, instance: instanceParams } as const;
 const pathOf = {
-  study: '/dicomweb/studies/{study}',
-  series: '/dicomweb/studies/{study}/series/{series}',
-  instance: '/dicomweb/studies/{study}/series/{series}/instances/{instance}',
+  study: '/dicomweb/studies/{studyInstanceUid}',
+  series: '/dicomweb/studies/{studyInstanceUid}/series/{seriesInstanceUid}',
+  instance: '/dicomweb/studies/{studyInstanceUid}/series/{seriesInstanceUid}/instances/{sopInstanceUid}',
 } as const;
 
 export interface DicomwebRetrieveDeps {
@@ -92,9 +92,9 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
   const targetOf = (c: Context<AppEnv>, level: Level): RetrieveTarget => ({
-    studyInstanceUid: uidParam(c, 'study'),
-    ...(level !== 'study' && { seriesInstanceUid: uidParam(c, 'series') }),
-    ...(level === 'instance' && { sopInstanceUid: uidParam(c, 'instance') }),
+    studyInstanceUid: uidParam(c, 'studyInstanceUid'),
+    ...(level !== 'study' && { seriesInstanceUid: uidParam(c, 'seriesInstanceUid') }),
+    ...(level === 'instance' && { sopInstanceUid: uidParam(c, 'sopInstanceUid') }),
   });
 
   /** The visible instances of the target; NOT_FOUND when there are none (unknown and foreign alike). */

@@ -69,7 +69,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the public URL (no trailing slash) and CORS origins of the web side', () => {
-    expect(loadConfig({}).web).toEqual({ publicUrl: undefined, corsOrigins: [] });
+    expect(loadConfig({}).web).toEqual({ publicUrl: undefined, corsOrigins: [], viewerPort: 8081 });
     expect(
       loadConfig({
         NODUS_PUBLIC_URL: 'https://pacs.example.org/nodus/',
@@ -78,6 +78,7 @@ describe('loadConfig', () => {
     ).toEqual({
       publicUrl: 'https://pacs.example.org/nodus',
       corsOrigins: ['https://viewer.example.org', 'http://localhost:3000'],
+      viewerPort: 8081,
     });
   });
 
