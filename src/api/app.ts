@@ -22,7 +22,10 @@ import type { SeriesWorkflows } from '../temporal/series-workflows.js';
 import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
 import { audit, auditAuthFailures } from './audit.js';
 import { dependencyUnavailable, unavailableDependency } from './dependency-errors.js';
-import { authenticate } from './middleware/authenticate.js';
+import { authenticate, type SessionLookup } from './middleware/authenticate.js';
+import { principalForSession } from '../db/repositories/browser-sessions.js';
+import { sessionRoutes } from './routes/session.js';
+import { workspaceRoutes } from './routes/workspace.js';
 import { DEFAULT_MAX_JSON_BYTES, jsonBodyLimit } from './middleware/json-body-limit.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
@@ -37,7 +40,9 @@ import { seriesRoutes } from './routes/series.js';
 import { studyRoutes } from './routes/studies.js';
 import { userRoutes } from './routes/users.js';
 
-export type AppEnv = { Variables: RequestIdVariables & { principal?: Principal } };
+export type AppEnv = {
+  Variables: RequestIdVariables & { principal?: Principal; session?: SessionLookup['session'] };
+};
 
 /** The authenticated caller; every route behind `authenticate` has one. */
 export function principalOf(c: Context<AppEnv>): Principal {
@@ -65,6 +70,8 @@ export interface AppDeps {
   dicomPeers?: readonly DicomPeer[];
   /** NODUS_PUBLIC_URL: the origin clients reach nodus at (URLs in DICOMweb answers); the request's unless given. */
   publicUrl?: string | undefined;
+  /** The OHIF viewer's port once it listens (the workspace links studies to it); none unless given. */
+  viewerPort?: () => number | undefined;
   /** NODUS_CORS_ORIGINS: browser origins (a viewer served elsewhere) allowed to call nodus; none unless given. */
   corsOrigins?: readonly string[];
   /** Request body limits, bytes: STOW-RS bodies (streamed) and every other body (JSON). */
@@ -118,12 +125,15 @@ export function createApp(deps: AppDeps) {
     authenticate(
       deps.resolvePrincipal ?? cachedPrincipals((token) => principalForToken(deps.db, token)),
       authFailures,
+      (secret) => principalForSession(deps.db, secret),
     ),
   );
 
   app.use('*', jsonBodyLimit(deps.bodyLimits?.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES));
 
   app.route('/', healthRoutes(deps.readiness, deps.logger));
+  app.route('/', sessionRoutes(deps));
+  app.route('/', workspaceRoutes({ viewerPort: deps.viewerPort }));
   app.route('/', seriesRoutes(deps));
   app.route('/', studyRoutes(deps));
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));

@@ -17,6 +17,7 @@ export interface RunningApi {
 export async function startApi(platform: Platform): Promise<RunningApi> {
   const { database, temporal, config, logger } = platform;
   if (config.adminToken) await seedAdminToken(database.db, config.adminToken);
+  let viewerPort: number | undefined;
   const app = createApp({
     db: database.db,
     seriesWorkflows: platform.seriesWorkflows,
@@ -24,6 +25,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,
     publicUrl: config.web.publicUrl,
+    viewerPort: () => viewerPort,
     corsOrigins: config.web.corsOrigins,
     bodyLimits: {
       stowMaxRequestBytes: config.limits.stowMaxRequestBytes,
@@ -62,6 +64,10 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
         return undefined;
       })
     : undefined;
+  if (viewer) {
+    const address = viewer.address();
+    viewerPort = typeof address === 'object' && address ? address.port : undefined;
+  }
   const urlOf = (s: ServerType) => {
     const address = s.address();
     return `http://${config.api.host}:${typeof address === 'object' && address ? address.port : 0}`;

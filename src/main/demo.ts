@@ -7,6 +7,7 @@ import { runResearchDemo } from './demo-research.js';
 import { writePhantom } from './phantom-command.js';
 import type { Platform } from './platform.js';
 import { findSeries } from '../db/repositories/series.js';
+import { createUser, findUserByEmail, issueToken } from '../db/repositories/users.js';
 import type { ProcessSeriesResult } from '../shared/process-series.js';
 
 /** The shared real CT data set next to the checkout, unless NODUS_SAMPLE_DIR says otherwise. */
@@ -190,6 +191,20 @@ export async function runDemo(
     '  review as a radiologist: nodus user add --email you@example.org --role radiologist --institution <code>; ' +
       'nodus token create --email you@example.org; then POST /api/studies/<id>/review-actions (see /openapi.json)',
   );
+  if (first) {
+    // A radiologist of the demo study's institution, to sign in to the workspace with.
+    const email = 'radiologist@nodus.local';
+    const user =
+      (await findUserByEmail(platform.database.db, email)) ??
+      (await createUser(platform.database.db, {
+        email,
+        displayName: 'Demo^Radiologist',
+        role: 'radiologist',
+        institutionCodes: [first.institutionCode],
+      }));
+    const { token: reader } = await issueToken(platform.database.db, user.id, { label: 'npm run demo' });
+    out(`  ${apiUrl}/  (the workspace: sign in with the radiologist token ${reader})`);
+  }
   const [studyAnswer] = (await get('/dicomweb/studies?limit=1')) as Record<string, { Value?: string[] }>[];
   const studyUid = studyAnswer?.['0020000D']?.Value?.[0];
   out(`  curl ${auth} '${apiUrl}/dicomweb/studies?PatientName=*&includefield=StudyDescription'  (QIDO-RS)`);

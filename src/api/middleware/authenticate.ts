@@ -1,11 +1,24 @@
+import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AuthFailureLimiter } from '../../access/auth-failure-limiter.js';
 import type { Principal } from '../../access/principal.js';
 import { DomainError } from '../../shared/errors.js';
 import { clientAddress } from '../audit.js';
 
-/** Paths anyone may call: liveness and readiness probes. */
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+/** Paths anyone may call: liveness and readiness probes, the workspace page and its assets. */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/']);
+const PUBLIC_PREFIXES = ['/workspace/'];
+
+/** The cookie of a signed-in browser (src/db/repositories/browser-sessions.ts). */
+export const SESSION_COOKIE = 'nodus_session';
+/** Methods that change something: from a browser session they need the session's CSRF token. */
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A browser session's principal and what the page must echo on writes. */
+export interface SessionLookup {
+  principal: Principal;
+  session: { id: string; csrfToken: string; expiresAt: Date };
+}
 
 /**
  * Requires `Authorization: Bearer <token>` on every route but the probes and sets `principal`. An absent,
@@ -17,9 +30,12 @@ const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 export function authenticate(
   resolvePrincipal: (token: string) => Promise<Principal | undefined>,
   limiter?: AuthFailureLimiter,
+  resolveSession?: (secret: string) => Promise<SessionLookup | undefined>,
 ) {
-  return createMiddleware<{ Variables: { principal: Principal } }>(async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path)) return next();
+  return createMiddleware<{
+    Variables: { principal: Principal; session?: SessionLookup['session'] };
+  }>(async (c, next) => {
+    if (PUBLIC_PATHS.has(c.req.path) || PUBLIC_PREFIXES.some((p) => c.req.path.startsWith(p))) return next();
     // The socket's address: X-Forwarded-For is the caller's to choose, so it cannot key a limit.
     const address = clientAddress(c) ?? 'unknown';
     const retryAfterSeconds = limiter?.refusal(address, c.req.path);
@@ -35,6 +51,21 @@ export function authenticate(
       return new DomainError('UNAUTHENTICATED', message, aggregated ? { context: { aggregated } } : {});
     };
     const header = c.req.header('authorization');
+    // A browser without Authorization: its session cookie, if any. Writes must echo the CSRF token.
+    const cookie = header === undefined && resolveSession ? getCookie(c, SESSION_COOKIE) : undefined;
+    if (cookie !== undefined) {
+      const found = await resolveSession!(cookie);
+      if (!found)
+        throw refuse('the session has ended (signed out, expired or its token revoked): sign in again');
+      if (UNSAFE_METHODS.has(c.req.method) && c.req.header('x-csrf-token') !== found.session.csrfToken) {
+        throw new DomainError('FORBIDDEN', 'a write from a browser session needs its X-CSRF-Token header', {
+          context: { reason: 'csrf' },
+        });
+      }
+      c.set('principal', found.principal);
+      c.set('session', found.session);
+      return next();
+    }
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) throw refuse('a bearer token is required (Authorization: Bearer <token>)');
     const principal = await resolvePrincipal(match[1]);

@@ -21,3 +21,4 @@ export * from './cohorts.js';
 export * from './cohort-snapshots.js';
 export * from './quarantined-instances.js';
 export * from './application-entities.js';
+export * from './browser-sessions.js';

@@ -148,6 +148,7 @@ describe('createApp', () => {
         '/api/studies/{studyId}/seg',
         '/api/studies/{studyId}/send',
         '/api/me',
+        '/api/session',
         '/api/users',
         '/api/users/{userId}/tokens',
         '/api/tokens/{tokenId}',

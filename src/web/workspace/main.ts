@@ -1,0 +1,270 @@
+// The radiologist's workspace (served at / by the nodus API): sign-in with a bearer token exchanged for an
+// HttpOnly session cookie, then the worklist. Plain DOM, no framework; every write carries X-CSRF-Token.
+import { initialLocale, MESSAGES, type Locale, type Messages } from './i18n.js';
+
+interface WorklistItem {
+  studyId: string;
+  institutionCode: string;
+  status: string;
+  category: string | null;
+  aiCategory: string | null;
+  finalCategory: string | null;
+  waitingSince: string;
+  studyDate: string | null;
+  noduleCount: number;
+  identity: { studyInstanceUid: string; patientId: string; patientName: string | null } | null;
+}
+
+const STATUSES = ['incomplete', 'ready', 'in-review', 'signed-off'];
+const CATEGORIES = ['0', '1', '2', '3', '4A', '4B', '4X'];
+const REFRESH_MS = 15_000;
+const config = JSON.parse(document.getElementById('nodus-config')?.textContent ?? '{}') as {
+  viewerOrigin?: string;
+};
+
+let locale: Locale = initialLocale(localStorage.getItem('nodus.locale'), navigator.languages);
+let t: Messages = MESSAGES[locale];
+let csrfToken: string | null = null;
+let cursors: (string | undefined)[] = [undefined];
+let refreshTimer: number | undefined;
+const root = document.getElementById('app')!;
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (csrfToken && init.method && init.method !== 'GET') headers.set('X-CSRF-Token', csrfToken);
+  return fetch(path, { ...init, headers, credentials: 'same-origin' });
+}
+
+function languageSwitch(): HTMLElement {
+  const select = element('select', { 'aria-label': t.language, id: 'language' });
+  for (const value of ['en', 'zh-CN'] as const) {
+    const option = element('option', { value }, value === 'en' ? 'English' : '中文');
+    if (value === locale) option.selected = true;
+    select.append(option);
+  }
+  select.addEventListener('change', () => {
+    locale = select.value as Locale;
+    t = MESSAGES[locale];
+    localStorage.setItem('nodus.locale', locale);
+    document.documentElement.lang = locale;
+    void start();
+  });
+  return select;
+}
+
+function showSignIn(message?: string): void {
+  window.clearInterval(refreshTimer);
+  csrfToken = null;
+  const input = element('input', { id: 'token', type: 'password', autocomplete: 'off', required: '' });
+  const error = element('p', { role: 'alert', class: 'error' }, message ?? '');
+  const form = element(
+    'form',
+    { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
+    element('h1', { id: 'sign-in-title' }, t.title),
+    element('label', { for: 'token' }, t.token),
+    input,
+    element('button', { type: 'submit' }, t.signIn),
+    element('p', { class: 'hint' }, t.signInHint),
+    error,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const response = await fetch('/api/session', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${input.value.trim()}` },
+        credentials: 'same-origin',
+      });
+      input.value = '';
+      if (response.status !== 201) {
+        error.textContent = t.signInFailed;
+        return;
+      }
+      csrfToken = ((await response.json()) as { csrfToken: string }).csrfToken;
+      await showWorklist();
+    })();
+  });
+  root.replaceChildren(element('header', {}, languageSwitch()), form);
+  input.focus();
+}
+
+function filterForm(onApply: () => void): HTMLFormElement {
+  const select = (id: string, label: string, values: string[]) => {
+    const control = element('select', { id, name: id }, element('option', { value: '' }, t.any));
+    for (const value of values) control.append(element('option', { value }, value));
+    return [element('label', { for: id }, label), control];
+  };
+  const form = element(
+    'form',
+    { class: 'filters', role: 'search' },
+    ...select('status', t.status, STATUSES),
+    ...select('category', t.category, CATEGORIES),
+    element('label', { for: 'institution' }, t.institution),
+    element('input', { id: 'institution', name: 'institution', type: 'text', size: '12' }),
+    element('label', { for: 'from' }, t.from),
+    element('input', { id: 'from', name: 'from', type: 'date' }),
+    element('label', { for: 'to' }, t.to),
+    element('input', { id: 'to', name: 'to', type: 'date' }),
+    element('button', { type: 'submit' }, t.apply),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    cursors = [undefined];
+    onApply();
+  });
+  return form;
+}
+
+function waiting(since: string): string {
+  const minutes = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+async function showWorklist(): Promise<void> {
+  const session = await api('/api/session');
+  if (session.status !== 200) return showSignIn();
+  const me = (await session.json()) as { user: { email: string; role: string }; csrfToken: string | null };
+  csrfToken = me.csrfToken;
+  const signOut = element('button', { type: 'button' }, t.signOut);
+  signOut.addEventListener('click', () => {
+    void api('/api/session', { method: 'DELETE' }).then(() => showSignIn());
+  });
+  const status = element('p', { class: 'status', 'aria-live': 'polite' });
+  const table = element('table', { 'aria-label': t.worklist });
+  const pager = element('nav', { class: 'pager' });
+  const form = filterForm(() => void load());
+  root.replaceChildren(
+    element(
+      'header',
+      {},
+      element('h1', {}, t.worklist),
+      element('span', { class: 'user' }, me.user.email),
+      languageSwitch(),
+      signOut,
+    ),
+    form,
+    table,
+    pager,
+    status,
+  );
+
+  async function load(page = cursors.length - 1): Promise<void> {
+    const query = new URLSearchParams();
+    for (const name of ['status', 'category', 'institution', 'from', 'to']) {
+      const value = (form.elements.namedItem(name) as HTMLInputElement | null)?.value;
+      if (value) query.set(name, value);
+    }
+    const cursor = cursors[page];
+    if (cursor) query.set('cursor', cursor);
+    const response = await api(`/api/worklist?${query.toString()}`);
+    if (response.status === 401) return showSignIn(t.sessionEnded);
+    const { items, nextCursor } = (await response.json()) as {
+      items: WorklistItem[];
+      nextCursor: string | null;
+    };
+    renderTable(table, items);
+    pager.replaceChildren();
+    if (page > 0) {
+      const first = element('button', { type: 'button' }, t.first);
+      first.addEventListener('click', () => {
+        cursors = [undefined];
+        void load(0);
+      });
+      pager.append(first);
+    }
+    if (nextCursor) {
+      const next = element('button', { type: 'button' }, t.next);
+      next.addEventListener('click', () => {
+        cursors = [...cursors.slice(0, page + 1), nextCursor];
+        void load(page + 1);
+      });
+      pager.append(next);
+    }
+    status.textContent = `${t.updated} ${new Date().toLocaleTimeString(locale)}`;
+  }
+
+  await load(0);
+  window.clearInterval(refreshTimer);
+  // New studies appear without a reload: the current page is read again.
+  refreshTimer = window.setInterval(() => void load(), REFRESH_MS);
+}
+
+function renderTable(table: HTMLTableElement, items: WorklistItem[]): void {
+  const head = element(
+    'tr',
+    {},
+    ...[
+      t.patient,
+      t.studyDate,
+      t.institution,
+      t.aiCategory,
+      t.finalCategory,
+      t.status,
+      t.nodules,
+      t.waiting,
+      '',
+    ].map((label) => element('th', { scope: 'col' }, label)),
+  );
+  const rows = items.map((item) => {
+    const name = item.identity?.patientName ?? item.identity?.patientId ?? item.studyId.slice(0, 8);
+    const links = element('td');
+    const uid = item.identity?.studyInstanceUid;
+    if (uid && config.viewerOrigin) {
+      links.append(
+        element(
+          'a',
+          {
+            href: `${config.viewerOrigin}/viewer?StudyInstanceUIDs=${uid}`,
+            target: '_blank',
+            rel: 'noopener',
+          },
+          t.openInOhif,
+        ),
+      );
+    }
+    return element(
+      'tr',
+      { 'data-study-id': item.studyId },
+      element('th', { scope: 'row' }, name.replaceAll('^', ' ')),
+      element('td', {}, item.studyDate ?? ''),
+      element('td', {}, item.institutionCode),
+      element('td', {}, item.aiCategory ?? '-'),
+      element('td', {}, item.finalCategory ?? '-'),
+      element('td', {}, item.status),
+      element('td', {}, String(item.noduleCount)),
+      element('td', {}, waiting(item.waitingSince)),
+      links,
+    );
+  });
+  table.replaceChildren(
+    element('thead', {}, head),
+    element(
+      'tbody',
+      {},
+      ...(rows.length > 0 ? rows : [element('tr', {}, element('td', { colspan: '9' }, t.empty))]),
+    ),
+  );
+}
+
+async function start(): Promise<void> {
+  document.documentElement.lang = locale;
+  document.title = t.title;
+  const session = await api('/api/session');
+  if (session.status === 200) await showWorklist();
+  else showSignIn();
+}
+
+void start();
