@@ -43,6 +43,16 @@ const STYLE = `
   a { color: #58a6ff; }
   .error { color: #ff7b72; min-height: 1.2em; }
   .hint, .status { color: #9fb1c2; }
+  #app { padding: 0 1rem 1rem; }
+  .study { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 1rem; }
+  .side { overflow-x: auto; }
+  .side table { font-size: 13px; }
+  .side td:last-child { white-space: nowrap; }
+  .side select { max-width: 8.5rem; }
+  img.slice { width: 100%; max-width: 640px; aspect-ratio: 1; background: #000; display: block; }
+  tr[aria-selected='true'] { background: #1f2a38; }
+  button[aria-pressed='true'] { outline: 2px solid #58a6ff; }
+  .notice { color: #f2cc60; min-height: 1.2em; }
 `;
 
 /**

@@ -1,6 +1,8 @@
 // The radiologist's workspace (served at / by the nodus API): sign-in with a bearer token exchanged for an
 // HttpOnly session cookie, then the worklist. Plain DOM, no framework; every write carries X-CSRF-Token.
-import { initialLocale, MESSAGES, type Locale, type Messages } from './i18n.js';
+import type { Locale } from './i18n.js';
+import { showStudy } from './study-view.js';
+import { api, element, setLocale, state, t as words } from './ui.js';
 
 interface WorklistItem {
   studyId: string;
@@ -22,42 +24,21 @@ const config = JSON.parse(document.getElementById('nodus-config')?.textContent ?
   viewerOrigin?: string;
 };
 
-let locale: Locale = initialLocale(localStorage.getItem('nodus.locale'), navigator.languages);
-let t: Messages = MESSAGES[locale];
-let csrfToken: string | null = null;
+let t = words();
 let cursors: (string | undefined)[] = [undefined];
 let refreshTimer: number | undefined;
 const root = document.getElementById('app')!;
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (csrfToken && init.method && init.method !== 'GET') headers.set('X-CSRF-Token', csrfToken);
-  return fetch(path, { ...init, headers, credentials: 'same-origin' });
-}
 
 function languageSwitch(): HTMLElement {
   const select = element('select', { 'aria-label': t.language, id: 'language' });
   for (const value of ['en', 'zh-CN'] as const) {
     const option = element('option', { value }, value === 'en' ? 'English' : '中文');
-    if (value === locale) option.selected = true;
+    if (value === state.locale) option.selected = true;
     select.append(option);
   }
   select.addEventListener('change', () => {
-    locale = select.value as Locale;
-    t = MESSAGES[locale];
-    localStorage.setItem('nodus.locale', locale);
-    document.documentElement.lang = locale;
+    setLocale(select.value as Locale);
+    t = words();
     void start();
   });
   return select;
@@ -65,7 +46,7 @@ function languageSwitch(): HTMLElement {
 
 function showSignIn(message?: string): void {
   window.clearInterval(refreshTimer);
-  csrfToken = null;
+  state.csrfToken = null;
   const input = element('input', { id: 'token', type: 'password', autocomplete: 'off', required: '' });
   const error = element('p', { role: 'alert', class: 'error' }, message ?? '');
   const form = element(
@@ -91,8 +72,8 @@ function showSignIn(message?: string): void {
         error.textContent = t.signInFailed;
         return;
       }
-      csrfToken = ((await response.json()) as { csrfToken: string }).csrfToken;
-      await showWorklist();
+      state.csrfToken = ((await response.json()) as { csrfToken: string }).csrfToken;
+      await route();
     })();
   });
   root.replaceChildren(element('header', {}, languageSwitch()), form);
@@ -137,7 +118,7 @@ async function showWorklist(): Promise<void> {
   const session = await api('/api/session');
   if (session.status !== 200) return showSignIn();
   const me = (await session.json()) as { user: { email: string; role: string }; csrfToken: string | null };
-  csrfToken = me.csrfToken;
+  state.csrfToken = me.csrfToken;
   const signOut = element('button', { type: 'button' }, t.signOut);
   signOut.addEventListener('click', () => {
     void api('/api/session', { method: 'DELETE' }).then(() => showSignIn());
@@ -193,7 +174,7 @@ async function showWorklist(): Promise<void> {
       });
       pager.append(next);
     }
-    status.textContent = `${t.updated} ${new Date().toLocaleTimeString(locale)}`;
+    status.textContent = `${t.updated} ${new Date().toLocaleTimeString(state.locale)}`;
   }
 
   await load(0);
@@ -220,7 +201,7 @@ function renderTable(table: HTMLTableElement, items: WorklistItem[]): void {
   );
   const rows = items.map((item) => {
     const name = item.identity?.patientName ?? item.identity?.patientId ?? item.studyId.slice(0, 8);
-    const links = element('td');
+    const links = element('td', {}, element('a', { href: `#/studies/${item.studyId}` }, t.open), ' ');
     const uid = item.identity?.studyInstanceUid;
     if (uid && config.viewerOrigin) {
       links.append(
@@ -259,12 +240,27 @@ function renderTable(table: HTMLTableElement, items: WorklistItem[]): void {
   );
 }
 
-async function start(): Promise<void> {
-  document.documentElement.lang = locale;
-  document.title = t.title;
-  const session = await api('/api/session');
-  if (session.status === 200) await showWorklist();
-  else showSignIn();
+/** The view the address asks for: a study (#/studies/<id>) or the worklist. */
+async function route(): Promise<void> {
+  window.clearInterval(refreshTimer);
+  const study = /^#\/studies\/([0-9a-f-]{36})$/.exec(location.hash)?.[1];
+  if (study) {
+    const shown = await showStudy(root, study, { onSignedOut: () => showSignIn(t.sessionEnded) });
+    if (shown) return;
+  }
+  await showWorklist();
 }
 
+async function start(): Promise<void> {
+  t = words();
+  document.documentElement.lang = state.locale;
+  document.title = t.title;
+  const session = await api('/api/session');
+  if (session.status === 200) {
+    state.csrfToken = ((await session.json()) as { csrfToken: string | null }).csrfToken;
+    await route();
+  } else showSignIn();
+}
+
+window.addEventListener('hashchange', () => void route());
 void start();

@@ -1,0 +1,314 @@
+// One study: the axial CT (slices rendered by nodus, lung or mediastinum window, scroll by wheel, slider or
+// keys), the nodule list with accept / reject (with reason), the Lung-RADS result with its rules, and
+// sign-off. A 409 (another reader acted first) is said plainly and the study reloads; nothing is lost.
+import { api, element, t } from './ui.js';
+
+interface Volume {
+  dimensions: number[];
+  spacingMm: number[];
+  originLps: number[];
+  direction: number[];
+}
+interface Nodule {
+  noduleId: string;
+  seriesId: string;
+  origin: 'ai' | 'reader';
+  decision: string;
+  rejectReason: string | null;
+  centreLps: number[];
+  longAxisMm: number | null;
+  shortAxisMm: number | null;
+  meanDiameterMm: number | null;
+  volumeMm3: number | null;
+  type: string;
+  ai: { score?: number } | null;
+}
+interface StudyDetailView {
+  studyId: string;
+  studyDate: string | null;
+  identity: { patientName: string | null; patientId: string; studyInstanceUid: string } | null;
+  review: {
+    status: string;
+    version: number;
+    aiCategory: string | null;
+    finalCategory: string | null;
+    lungRads: {
+      category: string;
+      management: string;
+      rules: string[];
+      nodules: { id?: string; category: string }[];
+    } | null;
+  } | null;
+  series: { seriesId: string; seriesDescription: string | null; volume: Volume | null }[];
+  nodules: Nodule[];
+}
+
+const REJECT_REASONS = [
+  'not-a-nodule',
+  'vessel',
+  'scar-or-atelectasis',
+  'pleural-or-chest-wall',
+  'artefact',
+  'duplicate',
+  'benign-calcified',
+  'other',
+];
+const FINAL_CATEGORIES = ['1', '2', '3', '4A', '4B', '4X'];
+const WINDOWS = { lung: 'lungWindow', mediastinal: 'mediastinumWindow' } as const;
+
+/** The slice index of a point: its offset from the origin along the volume's third axis, in slices. */
+function sliceOf(point: number[], volume: Volume): number {
+  const axis = volume.direction.slice(6, 9);
+  const along = [0, 1, 2].reduce(
+    (sum, a) => sum + ((point[a] ?? 0) - (volume.originLps[a] ?? 0)) * (axis[a] ?? 0),
+    0,
+  );
+  const k = Math.round(along / (volume.spacingMm[2] ?? 1));
+  return Math.min(Math.max(k, 0), (volume.dimensions[2] ?? 1) - 1);
+}
+
+const mm = (value: number | null) => (value === null ? '-' : value.toFixed(1));
+
+/** Shows study `studyId` in `root`; false when it cannot be read (the caller shows the worklist). */
+export async function showStudy(
+  root: HTMLElement,
+  studyId: string,
+  hooks: { onSignedOut: () => void },
+  notice?: string,
+): Promise<boolean> {
+  const response = await api(`/api/studies/${studyId}`);
+  if (response.status === 401) {
+    hooks.onSignedOut();
+    return true;
+  }
+  if (response.status !== 200) return false;
+  const study = (await response.json()) as StudyDetailView;
+  const words = t();
+  const series = study.series.find((s) => s.volume !== null);
+  const volume = series?.volume ?? null;
+  const depth = volume?.dimensions[2] ?? 1;
+  let k = Math.floor(depth / 2);
+  let window: keyof typeof WINDOWS = 'lung';
+  let selected = 0;
+
+  const image = element('img', { alt: '', class: 'slice', width: '512', height: '512' });
+  const slider = element('input', {
+    type: 'range',
+    id: 'slice',
+    min: '0',
+    max: String(depth - 1),
+    value: String(k),
+  });
+  const position = element('span', { class: 'position' });
+  const show = () => {
+    if (!series) return;
+    image.src = `/api/studies/${studyId}/series/${series.seriesId}/slices/${k}?window=${window}`;
+    image.alt = `${words.slice} ${k + 1} / ${depth}`;
+    slider.value = String(k);
+    position.textContent = `${k + 1} / ${depth}`;
+  };
+  const scrollBy = (delta: number) => {
+    k = Math.min(Math.max(k + delta, 0), depth - 1);
+    show();
+  };
+  slider.addEventListener('input', () => {
+    k = Number(slider.value);
+    show();
+  });
+  image.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    scrollBy(event.deltaY > 0 ? 1 : -1);
+  });
+  const windowButtons = (Object.keys(WINDOWS) as (keyof typeof WINDOWS)[]).map((name) => {
+    const button = element(
+      'button',
+      { type: 'button', 'aria-pressed': String(name === window) },
+      words[WINDOWS[name]],
+    );
+    button.addEventListener('click', () => {
+      window = name;
+      for (const b of windowButtons) b.setAttribute('aria-pressed', String(b === button));
+      show();
+    });
+    return button;
+  });
+
+  const message = element('p', { role: 'status', class: 'notice' }, notice ?? '');
+  const reload = (text?: string) => void showStudy(root, studyId, hooks, text);
+  const act = async (body: Record<string, unknown>) => {
+    const answer = await api(`/api/studies/${studyId}/review-actions`, {
+      method: 'POST',
+      body: JSON.stringify({ version: study.review?.version ?? 0, ...body }),
+    });
+    if (answer.status === 201) return reload();
+    if (answer.status === 409) return reload(words.conflict);
+    if (answer.status === 401) return hooks.onSignedOut();
+    const error =
+      ((await answer.json()) as { error?: { message?: string } }).error?.message ?? String(answer.status);
+    message.textContent = error;
+  };
+
+  const categories = new Map((study.review?.lungRads?.nodules ?? []).map((n) => [n.id, n.category]));
+  const jumpTo = (index: number) => {
+    const nodule = study.nodules[index];
+    if (!nodule || !volume) return;
+    selected = index;
+    k = sliceOf(nodule.centreLps, volume);
+    for (const [n, row] of rows.entries()) row.setAttribute('aria-selected', String(n === index));
+    show();
+  };
+  const rows = study.nodules.map((nodule, index) => {
+    const accept = element('button', { type: 'button' }, words.accept);
+    accept.addEventListener('click', () => void act({ action: 'accept', noduleId: nodule.noduleId }));
+    const reason = element('select', { 'aria-label': words.rejectReason });
+    for (const r of REJECT_REASONS) reason.append(element('option', { value: r }, r));
+    const reject = element('button', { type: 'button' }, words.reject);
+    reject.addEventListener(
+      'click',
+      () => void act({ action: 'reject', noduleId: nodule.noduleId, reason: reason.value }),
+    );
+    const row = element(
+      'tr',
+      { 'aria-selected': 'false', 'data-nodule-id': nodule.noduleId },
+      element('th', { scope: 'row' }, `${index + 1}. ${nodule.type}`),
+      element('td', {}, mm(nodule.longAxisMm)),
+      element('td', {}, mm(nodule.shortAxisMm)),
+      element('td', {}, mm(nodule.meanDiameterMm)),
+      element('td', {}, nodule.volumeMm3 === null ? '-' : nodule.volumeMm3.toFixed(0)),
+      element('td', {}, nodule.ai?.score === undefined ? words.reader : nodule.ai.score.toFixed(2)),
+      element('td', {}, categories.get(nodule.noduleId) ?? '-'),
+      element('td', {}, nodule.decision + (nodule.rejectReason ? ` (${nodule.rejectReason})` : '')),
+      element('td', {}, accept, ' ', reason, ' ', reject),
+    );
+    row.addEventListener('click', (event) => {
+      if ((event.target as HTMLElement).closest('button, select')) return;
+      jumpTo(index);
+    });
+    return row;
+  });
+  const noduleTable = element(
+    'table',
+    { 'aria-label': words.nodulesTitle },
+    element(
+      'thead',
+      {},
+      element(
+        'tr',
+        {},
+        ...[
+          words.type,
+          words.longAxis,
+          words.shortAxis,
+          words.meanDiameter,
+          words.volume,
+          words.aiScore,
+          words.category,
+          words.decision,
+          '',
+        ].map((label) => element('th', { scope: 'col' }, label)),
+      ),
+    ),
+    element('tbody', {}, ...rows),
+  );
+
+  const lungRads = study.review?.lungRads;
+  const result = element(
+    'section',
+    { 'aria-label': words.lungRadsResult },
+    element('h2', {}, `${words.lungRadsResult}: ${lungRads?.category ?? '-'}`),
+    element('p', {}, lungRads?.management ?? ''),
+    element('ul', {}, ...(lungRads?.rules ?? []).map((rule) => element('li', {}, rule))),
+  );
+  const final = element('select', { id: 'final-category' });
+  for (const c of FINAL_CATEGORIES) {
+    const option = element('option', { value: c }, c);
+    if (c === (study.review?.finalCategory ?? lungRads?.category)) option.selected = true;
+    final.append(option);
+  }
+  const signOff = element('button', { type: 'button' }, words.signOff);
+  signOff.addEventListener('click', () => void act({ action: 'sign-off', finalCategory: final.value }));
+  const signed = study.review?.status === 'signed-off';
+
+  const { viewerOrigin } = JSON.parse(document.getElementById('nodus-config')?.textContent ?? '{}') as {
+    viewerOrigin?: string;
+  };
+  const ohif =
+    study.identity && viewerOrigin
+      ? element(
+          'a',
+          {
+            href: `${viewerOrigin}/viewer?StudyInstanceUIDs=${study.identity.studyInstanceUid}`,
+            target: '_blank',
+            rel: 'noopener',
+          },
+          words.openInOhif,
+        )
+      : element('span');
+  const back = element('a', { href: '#/' }, words.worklist);
+  root.replaceChildren(
+    element(
+      'header',
+      {},
+      back,
+      element(
+        'h1',
+        {},
+        `${study.identity?.patientName?.replaceAll('^', ' ') ?? study.studyId.slice(0, 8)} · ${study.studyDate ?? ''}`,
+      ),
+      element('span', {}, `${words.status}: ${study.review?.status ?? '-'}`),
+      ohif,
+    ),
+    message,
+    element(
+      'div',
+      { class: 'study' },
+      element(
+        'section',
+        { class: 'viewer', 'aria-label': words.images },
+        image,
+        element(
+          'div',
+          {},
+          ...windowButtons,
+          element('label', { for: 'slice' }, words.slice),
+          slider,
+          position,
+        ),
+      ),
+      element(
+        'div',
+        { class: 'side' },
+        noduleTable,
+        result,
+        signed
+          ? element('p', {}, `${words.signedOff}: ${study.review?.finalCategory ?? ''}`)
+          : element(
+              'div',
+              { class: 'sign-off' },
+              element('label', { for: 'final-category' }, words.finalCategoryLabel),
+              final,
+              signOff,
+            ),
+      ),
+    ),
+  );
+  // Keys: up/down scroll, n/p next/previous nodule, a accept, r reject the selected one.
+  root.onkeydown = (event) => {
+    if ((event.target as HTMLElement).closest('input, select, textarea')) return;
+    const current = study.nodules[selected];
+    if (event.key === 'ArrowDown') scrollBy(1);
+    else if (event.key === 'ArrowUp') scrollBy(-1);
+    else if (event.key === 'n') jumpTo(Math.min(selected + 1, study.nodules.length - 1));
+    else if (event.key === 'p') jumpTo(Math.max(selected - 1, 0));
+    else if (event.key === 'a' && current) void act({ action: 'accept', noduleId: current.noduleId });
+    else if (event.key === 'r' && current)
+      void act({ action: 'reject', noduleId: current.noduleId, reason: 'not-a-nodule' });
+    else return;
+    event.preventDefault();
+  };
+  root.tabIndex = -1;
+  root.focus();
+  if (study.nodules.length > 0) jumpTo(0);
+  else show();
+  return true;
+}
