@@ -170,6 +170,8 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
   it('opens a study: the CT slice shows, nodules jump to their slice, accept / reject / 409 / sign off', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(base);
     await page.getByLabel('Token').fill(caller.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -179,8 +181,8 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
     await nodules.waitFor();
     await expect.poll(() => nodules.locator('tbody tr').count()).toBe(2);
     // The first nodule is selected and its slice shown: z -180 is slice (−180 − −300) / 2.5 = 48 (1-based 49).
-    const image = page.getByRole('img', { name: /^Slice 49 \/ 100$/ });
-    await image.waitFor();
+    const image = page.locator('img.slice');
+    await expect.poll(() => image.getAttribute('alt')).toBe('Slice 49 / 100');
     await expect
       .poll(() =>
         image.evaluate(
@@ -191,10 +193,11 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
     const stats = luminanceStats(pngLuminance(await image.screenshot()).luminance);
     expect(stats.sd).toBeGreaterThan(20);
     await nodules.locator('tbody tr').nth(1).click();
-    await page.getByRole('img', { name: /^Slice 41 \/ 100$/ }).waitFor();
+    await expect.poll(() => image.getAttribute('alt')).toBe('Slice 41 / 100');
     await page.getByRole('button', { name: 'Mediastinum window' }).click();
     await page.keyboard.press('ArrowDown');
-    await page.getByRole('img', { name: /^Slice 42 \/ 100$/ }).waitFor();
+    await expect.poll(() => image.getAttribute('alt')).toBe('Slice 42 / 100');
+    expect(await page.getByRole('img', { name: 'Slice 42 / 100' }).count()).toBe(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'workspace-study.png') });
 
     const row = (n: number) => nodules.locator('tbody tr').nth(n);
@@ -224,6 +227,41 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
     await row(1).getByRole('button', { name: 'Reject' }).click();
     await expect.poll(() => row(1).locator('td').nth(6).textContent()).toBe('rejected (vessel)');
 
+    // Edit the first nodule's long axis.
+    await row(0).getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Long axis (mm)', { exact: true }).fill('23.5');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row(0).locator('td').nth(0).textContent()).toBe('23.5');
+
+    // Add a nodule by clicking on the image; another reader acts first, the typed values survive the 409.
+    await page.getByRole('button', { name: 'Add nodule' }).click();
+    await page.locator('img.slice').click({ position: { x: 100, y: 120 } });
+    await page.getByLabel('Long axis (mm)', { exact: true }).fill('6.5');
+    await page.getByLabel('Short axis (mm)', { exact: true }).fill('5');
+    const now = (await (await caller.request(`/api/studies/${largeStudyId}`)).json()) as {
+      review: { version: number };
+    };
+    const edited = await caller.request(`/api/studies/${largeStudyId}/review-actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: now.review.version,
+        action: 'edit',
+        noduleId: await row(0).getAttribute('data-nodule-id'),
+        changes: { shortAxisMm: 19 },
+      }),
+    });
+    expect(edited.status).toBe(201);
+    await page.getByRole('button', { name: 'Save nodule' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/what you typed is still here/);
+    expect(await page.getByLabel('Long axis (mm)', { exact: true }).inputValue()).toBe('6.5');
+    await page.getByRole('button', { name: 'Save nodule' }).click();
+    await expect.poll(() => nodules.locator('tbody tr').count()).toBe(3);
+    expect(await row(2).locator('td').nth(0).textContent()).toBe('6.5');
+    expect(await row(2).locator('td').nth(4).textContent()).toBe('reader');
+
     await page.getByLabel('Final category').selectOption('4B');
     await page.getByRole('button', { name: 'Sign off' }).click();
     await expect.poll(() => page.getByText('Signed off: 4B').count()).toBe(1);
@@ -234,7 +272,16 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
     const log = (await (await caller.request(`/api/studies/${largeStudyId}/review-actions`)).json()) as {
       actions: { action: string }[];
     };
-    expect(log.actions.map((a) => a.action)).toEqual(['accept', 'accept', 'reject', 'sign-off']);
+    expect(errors).toEqual([]);
+    expect(log.actions.map((a) => a.action)).toEqual([
+      'accept',
+      'accept',
+      'reject',
+      'edit',
+      'edit',
+      'add',
+      'sign-off',
+    ]);
     await context.close();
   });
 

@@ -51,7 +51,14 @@ const en = {
   finalCategoryLabel: 'Final category',
   signOff: 'Sign off',
   signedOff: 'Signed off',
-  conflict: 'Another reader changed this study first; it has been reloaded. Nothing you typed was sent.',
+  conflict:
+    'Another reader changed this study first; it has been reloaded, and what you typed is still here.',
+  edit: 'Edit',
+  addNodule: 'Add nodule',
+  noduleForm: 'Nodule measurements',
+  saveNodule: 'Save nodule',
+  saveChanges: 'Save changes',
+  cancel: 'Cancel',
 } as const;
 
 export type Messages = Record<keyof typeof en, string>;
@@ -105,7 +112,13 @@ const zhCN: Messages = {
   finalCategoryLabel: '最终分类',
   signOff: '签发',
   signedOff: '已签发',
-  conflict: '另一位医师已先修改此检查，页面已重新载入；您输入的内容未被提交。',
+  conflict: '另一位医师已先修改此检查，页面已重新载入；您输入的内容仍保留在此。',
+  edit: '编辑',
+  addNodule: '添加结节',
+  noduleForm: '结节测量',
+  saveNodule: '保存结节',
+  saveChanges: '保存修改',
+  cancel: '取消',
 };
 
 export const MESSAGES: Readonly<Record<Locale, Messages>> = { en, 'zh-CN': zhCN };

@@ -68,6 +68,30 @@ function sliceOf(point: number[], volume: Volume): number {
 }
 
 const mm = (value: number | null) => (value === null ? '-' : value.toFixed(1));
+const NODULE_TYPES = ['solid', 'part-solid', 'ground-glass'];
+
+/** What the reader typed into the add or edit form: kept across a reload after a 409, so nothing is lost. */
+interface Draft {
+  studyId: string;
+  kind: 'add' | 'edit';
+  noduleId?: string;
+  centreLps?: number[];
+  longAxisMm: string;
+  shortAxisMm: string;
+  type: string;
+}
+let draft: Draft | undefined;
+
+/** The LPS point of voxel (i, j, k): origin + i*s_i*axis_i + j*s_j*axis_j + k*s_k*axis_k. */
+function lpsOf(i: number, j: number, k: number, volume: Volume): number[] {
+  return [0, 1, 2].map(
+    (a) =>
+      (volume.originLps[a] ?? 0) +
+      i * (volume.spacingMm[0] ?? 1) * (volume.direction[a] ?? 0) +
+      j * (volume.spacingMm[1] ?? 1) * (volume.direction[3 + a] ?? 0) +
+      k * (volume.spacingMm[2] ?? 1) * (volume.direction[6 + a] ?? 0),
+  );
+}
 
 /** Shows study `studyId` in `root`; false when it cannot be read (the caller shows the worklist). */
 export async function showStudy(
@@ -83,6 +107,12 @@ export async function showStudy(
   }
   if (response.status !== 200) return false;
   const study = (await response.json()) as StudyDetailView;
+  // The AI's findings by score, most likely first, then the reader's own in the order they were added.
+  const rank = (n: Nodule) => (n.ai?.score === undefined ? -1 : n.ai.score);
+  study.nodules = study.nodules
+    .map((nodule, order) => ({ nodule, order }))
+    .sort((a, b) => rank(b.nodule) - rank(a.nodule) || a.order - b.order)
+    .map(({ nodule }) => nodule);
   const words = t();
   const series = study.series.find((s) => s.volume !== null);
   const volume = series?.volume ?? null;
@@ -135,13 +165,19 @@ export async function showStudy(
 
   const message = element('p', { role: 'status', class: 'notice' }, notice ?? '');
   const reload = (text?: string) => void showStudy(root, studyId, hooks, text);
-  const act = async (body: Record<string, unknown>) => {
+  const act = async (body: Record<string, unknown>, typed?: Draft) => {
     const answer = await api(`/api/studies/${studyId}/review-actions`, {
       method: 'POST',
       body: JSON.stringify({ version: study.review?.version ?? 0, ...body }),
     });
-    if (answer.status === 201) return reload();
-    if (answer.status === 409) return reload(words.conflict);
+    if (answer.status === 201) {
+      draft = undefined;
+      return reload();
+    }
+    if (answer.status === 409) {
+      draft = typed;
+      return reload(words.conflict);
+    }
     if (answer.status === 401) return hooks.onSignedOut();
     const error =
       ((await answer.json()) as { error?: { message?: string } }).error?.message ?? String(answer.status);
@@ -167,6 +203,17 @@ export async function showStudy(
       'click',
       () => void act({ action: 'reject', noduleId: nodule.noduleId, reason: reason.value }),
     );
+    const edit = element('button', { type: 'button' }, words.edit);
+    edit.addEventListener('click', () =>
+      openForm({
+        studyId,
+        kind: 'edit',
+        noduleId: nodule.noduleId,
+        longAxisMm: nodule.longAxisMm?.toFixed(1) ?? '',
+        shortAxisMm: nodule.shortAxisMm?.toFixed(1) ?? '',
+        type: nodule.type,
+      }),
+    );
     const row = element(
       'tr',
       { 'aria-selected': 'false', 'data-nodule-id': nodule.noduleId },
@@ -178,7 +225,7 @@ export async function showStudy(
       element('td', {}, nodule.ai?.score === undefined ? words.reader : nodule.ai.score.toFixed(2)),
       element('td', {}, categories.get(nodule.noduleId) ?? '-'),
       element('td', {}, nodule.decision + (nodule.rejectReason ? ` (${nodule.rejectReason})` : '')),
-      element('td', {}, accept, ' ', reason, ' ', reject),
+      element('td', {}, accept, ' ', reason, ' ', reject, ' ', edit),
     );
     row.addEventListener('click', (event) => {
       if ((event.target as HTMLElement).closest('button, select')) return;
@@ -210,6 +257,89 @@ export async function showStudy(
     ),
     element('tbody', {}, ...rows),
   );
+
+  // Add nodule: with the button pressed, a click on the image places the new nodule there.
+  const form = element('section', { class: 'nodule-form', 'aria-label': words.noduleForm });
+  const addMode = element('button', { type: 'button', 'aria-pressed': 'false' }, words.addNodule);
+  addMode.addEventListener('click', () =>
+    addMode.setAttribute('aria-pressed', String(addMode.getAttribute('aria-pressed') !== 'true')),
+  );
+  image.addEventListener('click', (event) => {
+    if (addMode.getAttribute('aria-pressed') !== 'true' || !volume) return;
+    const i = Math.floor((event.offsetX / image.clientWidth) * (volume.dimensions[0] ?? 1));
+    const j = Math.floor((event.offsetY / image.clientHeight) * (volume.dimensions[1] ?? 1));
+    addMode.setAttribute('aria-pressed', 'false');
+    openForm({
+      studyId,
+      kind: 'add',
+      centreLps: lpsOf(i, j, k, volume),
+      longAxisMm: '',
+      shortAxisMm: '',
+      type: 'solid',
+    });
+  });
+  function openForm(values: Draft): void {
+    const long = element('input', {
+      id: 'long-axis',
+      type: 'number',
+      step: '0.1',
+      min: '0.1',
+      value: values.longAxisMm,
+    });
+    const short = element('input', {
+      id: 'short-axis',
+      type: 'number',
+      step: '0.1',
+      min: '0.1',
+      value: values.shortAxisMm,
+    });
+    const type = element('select', { id: 'nodule-type' });
+    for (const value of NODULE_TYPES) {
+      const option = element('option', { value }, value);
+      if (value === values.type) option.selected = true;
+      type.append(option);
+    }
+    const save = element(
+      'button',
+      { type: 'submit' },
+      values.kind === 'add' ? words.saveNodule : words.saveChanges,
+    );
+    const cancel = element('button', { type: 'button' }, words.cancel);
+    const body = element(
+      'form',
+      {},
+      element('h3', {}, values.kind === 'add' ? words.addNodule : words.edit),
+      element('label', { for: 'long-axis' }, words.longAxis),
+      long,
+      element('label', { for: 'short-axis' }, words.shortAxis),
+      short,
+      element('label', { for: 'nodule-type' }, words.type),
+      type,
+      save,
+      cancel,
+    );
+    cancel.addEventListener('click', () => {
+      draft = undefined;
+      form.replaceChildren();
+    });
+    body.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const typed: Draft = { ...values, longAxisMm: long.value, shortAxisMm: short.value, type: type.value };
+      const measured = { longAxisMm: Number(long.value), shortAxisMm: Number(short.value), type: type.value };
+      void (values.kind === 'add'
+        ? act(
+            {
+              action: 'add',
+              seriesId: series?.seriesId,
+              nodule: { centreLps: values.centreLps, ...measured },
+            },
+            typed,
+          )
+        : act({ action: 'edit', noduleId: values.noduleId, changes: measured }, typed));
+    });
+    form.replaceChildren(body);
+    long.focus();
+  }
 
   const lungRads = study.review?.lungRads;
   const result = element(
@@ -270,6 +400,7 @@ export async function showStudy(
           'div',
           {},
           ...windowButtons,
+          addMode,
           element('label', { for: 'slice' }, words.slice),
           slider,
           position,
@@ -279,6 +410,7 @@ export async function showStudy(
         'div',
         { class: 'side' },
         noduleTable,
+        form,
         result,
         signed
           ? element('p', {}, `${words.signedOff}: ${study.review?.finalCategory ?? ''}`)
@@ -310,5 +442,6 @@ export async function showStudy(
   root.focus();
   if (study.nodules.length > 0) jumpTo(0);
   else show();
+  if (draft?.studyId === studyId) openForm(draft);
   return true;
 }
