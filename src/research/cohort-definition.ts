@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LUNG_RADS_CATEGORIES } from '../shared/lung-rads-category.js';
-import { STUDY_REVIEW_STATUSES } from '../db/schema/study-reviews.js';
+import { STUDY_REVIEW_STATUSES } from '../shared/review.js';
 
 const Range = z
   .object({ min: z.number().finite().optional(), max: z.number().finite().optional() })

@@ -7,7 +7,7 @@ import type { Database } from '../../db/client.js';
 import { applyReviewAction, reviewHistory } from '../../db/repositories/review-actions.js';
 import { studyDetail, type StudyDetail } from '../../db/repositories/study-detail.js';
 import { worklist } from '../../db/repositories/worklist.js';
-import { STUDY_REVIEW_STATUSES } from '../../db/schema/study-reviews.js';
+import { STUDY_REVIEW_STATUSES } from '../../shared/review.js';
 import { DomainError } from '../../shared/errors.js';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import { REJECT_REASONS } from '../../shared/review.js';

@@ -1,5 +1,6 @@
 import { date, index, integer, jsonb, pgEnum, pgTable, smallint, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
+import { STUDY_REVIEW_STATUSES, type StudyReviewStatus } from '../../shared/review.js';
 import { timestamps } from './columns.js';
 import { institutions } from './institutions.js';
 import { studies } from './studies.js';
@@ -7,22 +8,7 @@ import { users } from './users.js';
 
 export const lungRadsCategory = pgEnum('lung_rads_category', LUNG_RADS_CATEGORIES);
 
-/**
- * - awaiting-ai: received, AI not finished;
- * - incomplete: the images are not all there (a gap, fewer than announced, a cut transfer): Lung-RADS 0 with
- *   the reason while nodus waits for the rest; readers may still act;
- * - ready: AI result in, no reader has acted yet;
- * - in-review: at least one review action;
- * - signed-off: a radiologist gave the final category; no further changes.
- */
-export const STUDY_REVIEW_STATUSES = [
-  'awaiting-ai',
-  'incomplete',
-  'ready',
-  'in-review',
-  'signed-off',
-] as const;
-export type StudyReviewStatus = (typeof STUDY_REVIEW_STATUSES)[number];
+export type { StudyReviewStatus };
 export const studyReviewStatus = pgEnum('study_review_status', STUDY_REVIEW_STATUSES);
 
 /**

@@ -1,5 +1,7 @@
 // The radiologist's workspace (served at / by the nodus API): sign-in with a bearer token exchanged for an
 // HttpOnly session cookie, then the worklist. Plain DOM, no framework; every write carries X-CSRF-Token.
+import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
+import { STUDY_REVIEW_STATUSES } from '../../shared/review.js';
 import type { Locale } from './i18n.js';
 import { showStudy } from './study-view.js';
 import { api, element, setLocale, state, t as words } from './ui.js';
@@ -17,8 +19,6 @@ interface WorklistItem {
   identity: { studyInstanceUid: string; patientId: string; patientName: string | null } | null;
 }
 
-const STATUSES = ['incomplete', 'ready', 'in-review', 'signed-off'];
-const CATEGORIES = ['0', '1', '2', '3', '4A', '4B', '4X'];
 const REFRESH_MS = 15_000;
 const config = JSON.parse(document.getElementById('nodus-config')?.textContent ?? '{}') as {
   viewerOrigin?: string;
@@ -89,8 +89,8 @@ function filterForm(onApply: () => void): HTMLFormElement {
   const form = element(
     'form',
     { class: 'filters', role: 'search' },
-    ...select('status', t.status, STATUSES),
-    ...select('category', t.category, CATEGORIES),
+    ...select('status', t.status, [...STUDY_REVIEW_STATUSES]),
+    ...select('category', t.category, [...LUNG_RADS_CATEGORIES]),
     element('label', { for: 'institution' }, t.institution),
     element('input', { id: 'institution', name: 'institution', type: 'text', size: '12' }),
     element('label', { for: 'from' }, t.from),

@@ -1,6 +1,9 @@
 // One study: the axial CT (slices rendered by nodus, lung or mediastinum window, scroll by wheel, slider or
 // keys), the nodule list with accept / reject (with reason), the Lung-RADS result with its rules, and
 // sign-off. A 409 (another reader acted first) is said plainly and the study reloads; nothing is lost.
+import { NODULE_TYPES } from '../../findings/lung-rads/types.js';
+import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
+import { REJECT_REASONS } from '../../shared/review.js';
 import { api, element, t } from './ui.js';
 
 interface Volume {
@@ -43,17 +46,8 @@ interface StudyDetailView {
   nodules: Nodule[];
 }
 
-const REJECT_REASONS = [
-  'not-a-nodule',
-  'vessel',
-  'scar-or-atelectasis',
-  'pleural-or-chest-wall',
-  'artefact',
-  'duplicate',
-  'benign-calcified',
-  'other',
-];
-const FINAL_CATEGORIES = ['1', '2', '3', '4A', '4B', '4X'];
+/** What a radiologist may sign off with: every category but 0 (incomplete, not a reading). */
+const FINAL_CATEGORIES = LUNG_RADS_CATEGORIES.filter((c) => c !== '0');
 const WINDOWS = { lung: 'lungWindow', mediastinal: 'mediastinumWindow' } as const;
 
 /** The slice index of a point: its offset from the origin along the volume's third axis, in slices. */
@@ -68,7 +62,6 @@ function sliceOf(point: number[], volume: Volume): number {
 }
 
 const mm = (value: number | null) => (value === null ? '-' : value.toFixed(1));
-const NODULE_TYPES = ['solid', 'part-solid', 'ground-glass'];
 
 /** What the reader typed into the add or edit form: kept across a reload after a 409, so nothing is lost. */
 interface Draft {
