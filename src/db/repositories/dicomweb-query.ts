@@ -147,8 +147,11 @@ function condition(filter: QidoFilter): SQL {
   }
 }
 
-function whereClause(query: QidoQuery, scope: QidoScope): SQL {
-  const conditions = query.filters.map(condition);
+function whereClause(
+  filters: readonly QidoFilter[],
+  scope: Pick<QidoScope, 'institutionIds' | 'studyInstanceUid' | 'seriesInstanceUid'>,
+): SQL {
+  const conditions = filters.map(condition);
   if (scope.institutionIds !== undefined) {
     conditions.push(
       scope.institutionIds.length === 0
@@ -199,7 +202,7 @@ export async function searchStudies(db: Database, query: QidoQuery, scope: QidoS
         '{}') as modalities,
       ${metadata} as metadata
     from studies st join patients p on p.id = st.patient_id
-    where ${whereClause(studyQuery, scope)} and ${seriesMatch}
+    where ${whereClause(studyQuery.filters, scope)} and ${seriesMatch}
     order by st.study_date desc nulls last, st.study_time desc nulls last, st.study_instance_uid
     limit ${query.limit} offset ${query.offset}`);
 }
@@ -211,7 +214,7 @@ export async function searchSeries(db: Database, query: QidoQuery, scope: QidoSc
       (select count(*)::int from instances ci where ci.series_id = se.id) as instance_count,
       ${representativeMetadata('se', scope.withMetadata)} as metadata
     from series se join studies st on st.id = se.study_id join patients p on p.id = st.patient_id
-    where ${whereClause(query, scope)}
+    where ${whereClause(query.filters, scope)}
     order by st.study_date desc nulls last, st.study_instance_uid, se.series_number nulls last,
       se.series_instance_uid
     limit ${query.limit} offset ${query.offset}`);
@@ -223,17 +226,27 @@ export async function searchInstances(
   query: QidoQuery,
   scope: QidoScope,
 ): Promise<InstanceRow[]> {
+  return instanceRows(db, whereClause(query.filters, scope), scope.withMetadata, query);
+}
+
+/** Instance rows with their series, study and patient, in study, series and instance order. */
+async function instanceRows(
+  db: Database,
+  where: SQL,
+  withMetadata: boolean,
+  page?: { limit: number; offset: number },
+): Promise<InstanceRow[]> {
   return db.execute<InstanceRow & Record<string, unknown>>(sql`
     select ${STUDY_COLUMNS}, ${SERIES_COLUMNS},
       i.id as instance_id, i.sop_instance_uid, i.sop_class_uid, i.transfer_syntax_uid, i.instance_number,
       i.rows, i.columns, i.bits_allocated, i.number_of_frames, i.blob_key,
-      ${scope.withMetadata ? sql.raw('i.metadata') : sql.raw('null::jsonb')} as metadata
+      ${withMetadata ? sql.raw('i.metadata') : sql.raw('null::jsonb')} as metadata
     from instances i join series se on se.id = i.series_id join studies st on st.id = se.study_id
       join patients p on p.id = st.patient_id
-    where ${whereClause(query, scope)}
+    where ${where}
     order by st.study_instance_uid, se.series_number nulls last, se.series_instance_uid,
       i.instance_number nulls last, i.sop_instance_uid
-    limit ${query.limit} offset ${query.offset}`);
+    ${page ? sql`limit ${page.limit} offset ${page.offset}` : sql``}`);
 }
 
 /** Stores an instance's metadata computed from its file (rows stored before the column existed). */
@@ -256,29 +269,12 @@ export async function instancesToRetrieve(
   target: RetrieveTarget,
   institutionIds: readonly string[] | undefined,
 ): Promise<InstanceRow[]> {
-  const conditions: SQL[] = [sql`st.study_instance_uid = ${target.studyInstanceUid}`];
-  if (target.seriesInstanceUid !== undefined) {
-    conditions.push(sql`se.series_instance_uid = ${target.seriesInstanceUid}`);
-  }
-  if (target.sopInstanceUid !== undefined)
-    conditions.push(sql`i.sop_instance_uid = ${target.sopInstanceUid}`);
-  if (institutionIds !== undefined) {
-    conditions.push(
-      institutionIds.length === 0
-        ? sql`false`
-        : sql`p.institution_id in (${sql.join(
-            institutionIds.map((id) => sql`${id}::uuid`),
-            sql`, `,
-          )})`,
-    );
-  }
-  return db.execute<InstanceRow & Record<string, unknown>>(sql`
-    select ${STUDY_COLUMNS}, ${SERIES_COLUMNS},
-      i.id as instance_id, i.sop_instance_uid, i.sop_class_uid, i.transfer_syntax_uid, i.instance_number,
-      i.rows, i.columns, i.bits_allocated, i.number_of_frames, i.blob_key, i.metadata
-    from instances i join series se on se.id = i.series_id join studies st on st.id = se.study_id
-      join patients p on p.id = st.patient_id
-    where ${sql.join(conditions, sql` and `)}
-    order by se.series_number nulls last, se.series_instance_uid, i.instance_number nulls last,
-      i.sop_instance_uid`);
+  const where = whereClause([], { institutionIds, ...target });
+  return instanceRows(
+    db,
+    target.sopInstanceUid === undefined
+      ? where
+      : sql`${where} and i.sop_instance_uid = ${target.sopInstanceUid}`,
+    true,
+  );
 }
