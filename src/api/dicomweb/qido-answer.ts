@@ -30,6 +30,7 @@ function studyAttributes(row: StudyColumns): DicomJsonDataset {
     '00081030': text('LO', row.study_description),
     '00100010': personName(row.patient_name),
     '00100020': text('LO', row.patient_id),
+    '00100021': text('LO', row.issuer_of_patient_id),
     '00100030': text('DA', row.patient_birth_date),
     '00100040': text('CS', row.patient_sex),
     '0020000D': text('UI', row.study_instance_uid),
@@ -43,9 +44,38 @@ function seriesAttributes(row: SeriesColumns): DicomJsonDataset {
     '00080031': text('TM', row.series_time),
     '00080060': text('CS', row.modality),
     '0008103E': text('LO', row.series_description),
+    '00180015': text('CS', row.body_part_examined),
     '0020000E': text('UI', row.series_instance_uid),
     '00200011': number('IS', row.series_number),
   };
+}
+
+const {
+  Rows: _rows,
+  Columns: _columns,
+  BitsAllocated: _bitsAllocated,
+  NumberOfFrames: _frames,
+  ...common
+} = COMPUTED_TAGS;
+/** The attributes each level's answers compute (counts, URLs, image size) rather than read from metadata. */
+const COMPUTED_BY_LEVEL: Readonly<Record<QidoLevel, ReadonlySet<string>>> = {
+  study: new Set([...Object.values(common), '00080061']),
+  series: new Set(Object.values(common)),
+  instance: new Set(Object.values(COMPUTED_TAGS)),
+};
+
+/**
+ * Whether a query needs instances' stored metadata: `includefield=all`, or a field that is neither one of
+ * the indexed attributes of the level's entities (which every answer carries from its columns) nor computed.
+ */
+export function needsStoredMetadata(query: QidoQuery): boolean {
+  if (query.includeFields === 'all') return true;
+  const levels = LEVELS_ABOVE[query.level];
+  const computed = COMPUTED_BY_LEVEL[query.level];
+  return [...query.includeFields].some((tag) => {
+    const indexed = QIDO_ATTRIBUTES.get(tag);
+    return !computed.has(tag) && !(indexed && levels.includes(indexed.level));
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
 import { principalOf, type AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { acceptsDicomJson } from '../dicomweb/accept.js';
-import { instanceAnswer, seriesAnswer, studyAnswer } from '../dicomweb/qido-answer.js';
+import { instanceAnswer, needsStoredMetadata, seriesAnswer, studyAnswer } from '../dicomweb/qido-answer.js';
 import type { QidoLevel } from '../dicomweb/qido-attributes.js';
 import { parseQidoQuery, type QidoQuery } from '../dicomweb/qido-query.js';
 import { publicBaseUrl } from '../dicomweb/retrieve-urls.js';
@@ -128,9 +128,9 @@ export function dicomwebQueryRoutes(deps: DicomwebQueryDeps) {
     const scope: QidoScope = {
       institutionIds: visibleInstitutions(principal),
       ...uids,
-      withMetadata: query.includeFields === 'all' || query.includeFields.size > 0,
+      withMetadata: needsStoredMetadata(query),
     };
-    const base = publicBaseUrl(c.req.url, c.req.raw.headers, deps.publicUrl);
+    const base = publicBaseUrl(c.req.url, deps.publicUrl);
     const body = await answer(query, scope, base, uids);
     await audit(c, deps.db, {
       action: 'dicomweb.query',

@@ -1,4 +1,9 @@
-import { instanceAnswer, seriesAnswer, studyAnswer } from '../../api/dicomweb/qido-answer.js';
+import {
+  instanceAnswer,
+  needsStoredMetadata,
+  seriesAnswer,
+  studyAnswer,
+} from '../../api/dicomweb/qido-answer.js';
 import { parseQidoQuery, QIDO_MAX_LIMIT, type QidoQuery } from '../../api/dicomweb/qido-query.js';
 import type { Database } from '../../db/client.js';
 import {
@@ -35,7 +40,7 @@ export async function* findMatches(
 ): AsyncGenerator<Record<string, unknown>> {
   const identifier = identifierQuery(elements);
   const query = parseQidoQuery(identifier.level, identifier.params);
-  const scope: QidoScope = { institutionIds, withMetadata: true };
+  const scope: QidoScope = { institutionIds, withMetadata: needsStoredMetadata(query) };
   for (let offset = 0; ; offset += QIDO_MAX_LIMIT) {
     const page: QidoQuery = { ...query, limit: QIDO_MAX_LIMIT, offset };
     const answers = await answerPage(db, page, scope);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseQidoQuery, QIDO_MAX_LIMIT } from '../../../../src/api/dicomweb/qido-query.js';
+import { needsStoredMetadata } from '../../../../src/api/dicomweb/qido-answer.js';
 import { likePattern } from '../../../../src/db/repositories/dicomweb-query.js';
 
 const parse = (level: 'study' | 'series' | 'instance', query: string) =>
@@ -87,5 +88,18 @@ describe('likePattern', () => {
   it('maps DICOM wildcards and escapes LIKE characters', () => {
     expect(likePattern('*do?e*')).toBe('%do_e%');
     expect(likePattern('100%_a\\b')).toBe('100\\%\\_a\\\\b');
+  });
+});
+
+describe('needsStoredMetadata', () => {
+  it("reads instances' metadata only for fields the indexed columns and counts do not answer", () => {
+    // What OHIF's study list asks: all indexed at the study level except Modality (a series attribute).
+    expect(needsStoredMetadata(parse('study', 'includefield=00081030,00100030'))).toBe(false);
+    expect(needsStoredMetadata(parse('study', 'includefield=00081030,00080060'))).toBe(true);
+    expect(needsStoredMetadata(parse('series', 'includefield=0008103E,00080021&PatientID=x'))).toBe(false);
+    expect(needsStoredMetadata(parse('instance', 'includefield=00280010,00280030'))).toBe(true);
+    expect(needsStoredMetadata(parse('instance', 'includefield=00280010'))).toBe(false);
+    expect(needsStoredMetadata(parse('study', 'includefield=00280010'))).toBe(true);
+    expect(needsStoredMetadata(parse('study', 'includefield=all'))).toBe(true);
   });
 });
