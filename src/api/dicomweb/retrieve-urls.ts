@@ -18,23 +18,7 @@ export function dicomwebUrls(baseUrl: string) {
   };
 }
 
-/**
- * The public base URL of a request: NODUS_PUBLIC_URL when configured (behind a proxy), else the origin the
- * request reached, with `X-Forwarded-Proto` / `X-Forwarded-Host` honoured only when `trustForwarded`.
- */
-export function publicBaseUrl(
-  requestUrl: string,
-  headers: { get(name: string): string | null | undefined },
-  configured: string | undefined,
-  trustForwarded = false,
-): string {
-  if (configured) return configured.replace(/\/+$/, '');
-  const url = new URL(requestUrl);
-  if (trustForwarded) {
-    const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
-    const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim();
-    if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`;
-    if (host && /^[A-Za-z0-9.\-:[\]]+$/.test(host)) url.host = host;
-  }
-  return url.origin;
+/** The public base URL of a request: NODUS_PUBLIC_URL when configured (behind a proxy), else its origin. */
+export function publicBaseUrl(requestUrl: string, configured: string | undefined): string {
+  return configured ? configured.replace(/\/+$/, '') : new URL(requestUrl).origin;
 }

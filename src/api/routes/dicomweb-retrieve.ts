@@ -118,7 +118,7 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
     return rows;
   };
 
-  const base = (c: Context<AppEnv>) => publicBaseUrl(c.req.url, c.req.raw.headers, deps.publicUrl);
+  const base = (c: Context<AppEnv>) => publicBaseUrl(c.req.url, deps.publicUrl);
 
   const serve = (
     route: ReturnType<typeof createRoute>,

@@ -157,7 +157,7 @@ export function dicomwebRoutes({ ingest, logger, stowMaxRequestBytes, publicUrl 
         { context: fault.context },
       );
     }
-    const baseUrl = publicBaseUrl(c.req.url, c.req.raw.headers, publicUrl);
+    const baseUrl = publicBaseUrl(c.req.url, publicUrl);
     return c.json(storeInstancesResponse(outcomes, baseUrl), storeTransactionStatus(outcomes), {
       'Content-Type': DICOM_JSON,
     });

@@ -20,8 +20,6 @@ export interface IdentifierQuery {
   params: URLSearchParams;
   /** Every key of the identifier: what the answers must carry (PS3.4 C.2.2.1.2). */
   returnKeys: string[];
-  /** Sequence keys nodus does not match on (returned empty). */
-  ignored: string[];
 }
 
 /** One value of a naturalized identifier element as QIDO-RS text: PN as its alphabetic group, lists `\`-joined. */
@@ -60,18 +58,14 @@ export function identifierQuery(elements: Record<string, unknown>): IdentifierQu
   }
   const params = new URLSearchParams();
   const returnKeys: string[] = [];
-  const ignored: string[] = [];
   for (const [keyword, value] of Object.entries(elements)) {
     if (NOT_KEYS.has(keyword)) continue;
     returnKeys.push(keyword);
     const text = asText(value);
-    if (text === undefined) {
-      ignored.push(keyword);
-      continue;
-    }
+    if (text === undefined) continue; // a sequence: not matched on, returned empty
     params.append(keyword, text);
   }
-  return { level, params, returnKeys, ignored };
+  return { level, params, returnKeys };
 }
 
 /**
