@@ -94,7 +94,7 @@ export async function storeInstance(
     return { outcome: 'quarantined', ...ids };
   }
   // Content-addressed: two different objects claiming one SOPInstanceUID never overwrite each other.
-  const blobKey = `instances/${study}/${seriesUid}/${sop}.${sha256.slice(0, 16)}.dcm`;
+  const blobKey = instanceBlobKey(header, sha256);
   const registered = await registerInstance(
     deps.db,
     header,
@@ -136,6 +136,17 @@ export async function storeInstance(
       }
       return { outcome: registered.outcome, ...ids };
   }
+}
+
+/**
+ * Where a stored instance's file lies in the blob store: by its UIDs and, so that two different objects
+ * claiming one SOPInstanceUID never overwrite each other, the first 16 hex digits of its data set's SHA-256.
+ */
+export function instanceBlobKey(
+  ids: { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string },
+  sha256: string,
+): string {
+  return `instances/${ids.studyInstanceUid}/${ids.seriesInstanceUid}/${ids.sopInstanceUid}.${sha256.slice(0, 16)}.dcm`;
 }
 
 /**

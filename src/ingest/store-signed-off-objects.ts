@@ -7,7 +7,7 @@ import { readInstanceHeader } from '../dicom/read-instance.js';
 import { buildSignedOffReport } from '../dicom/signed-off-study-objects.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { datasetSha256 } from './store-instance.js';
+import { datasetSha256, instanceBlobKey } from './store-instance.js';
 
 /**
  * Stores a signed-off study's SR and SEG as instances of their study (their own series, in the study's
@@ -25,7 +25,7 @@ export async function storeSignedOffObjects(
     if (!object) continue;
     const header = readInstanceHeader(object.bytes);
     const sha256 = datasetSha256(object.bytes);
-    const blobKey = `instances/${header.studyInstanceUid}/${header.seriesInstanceUid}/${header.sopInstanceUid}.${sha256.slice(0, 16)}.dcm`;
+    const blobKey = instanceBlobKey(header, sha256);
     const outcome = await registerInstance(
       deps.db,
       header,
