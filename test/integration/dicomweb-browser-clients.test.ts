@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { installedOhifDir, ohifViewerApp } from '../../src/api/viewer/ohif-viewer.js';
@@ -15,13 +15,13 @@ import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js'
 import { callerWithRole } from '../fixtures/authorized.js';
 import { luminanceStats, pngLuminance } from '../fixtures/png-pixels.js';
 import { relabelledInstance } from '../fixtures/relabelled-instance.js';
-import { sampleDir } from '../fixtures/sample-data.js';
+import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
+import { storedPixelData } from '../fixtures/stored-pixel-data.js';
+import { launchChromium } from '../fixtures/chromium.js';
 import { testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger } from './services.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
-const LIDC = path.join(sampleDir ?? '/nonexistent', 'lidc/LIDC-IDRI-0001');
 const SLICES = 24;
 const ohifDir = installedOhifDir();
 
@@ -35,10 +35,7 @@ function listen(
 const origin = (server: ServerType) => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
 function pixelSha256(bytes: Uint8Array): string {
-  const element = dicomParser.parseDicom(bytes).elements.x7fe00010!;
-  return createHash('sha256')
-    .update(bytes.subarray(element.dataOffset, element.dataOffset + element.length))
-    .digest('hex');
+  return createHash('sha256').update(storedPixelData(bytes)).digest('hex');
 }
 
 describe.skipIf(!sampleDir || !ohifDir)(
@@ -62,15 +59,8 @@ describe.skipIf(!sampleDir || !ohifDir)(
         notifySeries: () => Promise.resolve(),
       };
       const hospital = `Browser Hospital ${tag}`;
-      const [studyDir] = await fs.readdir(LIDC);
-      const [seriesDir] = await fs.readdir(path.join(LIDC, studyDir!));
-      const dir = path.join(LIDC, studyDir!, seriesDir!);
-      const names = (await fs.readdir(dir))
-        .filter((n) => n.endsWith('.dcm'))
-        .sort()
-        .slice(50, 50 + SLICES);
-      for (const [n, name] of names.entries()) {
-        const bytes = relabelledInstance(new Uint8Array(await fs.readFile(path.join(dir, name))), {
+      for (const [n, slice] of (await lidcSlices(50, SLICES)).entries()) {
+        const bytes = relabelledInstance(slice, {
           studyInstanceUid: study,
           seriesInstanceUid: series,
           sopInstanceUid: testUid(),
@@ -100,11 +90,7 @@ describe.skipIf(!sampleDir || !ohifDir)(
       token = caller.token;
       apiServer = await listen(api.fetch);
       viewerServer = await listen(ohifViewerApp({ distDir: ohifDir!, dicomweb: api.fetch }).fetch);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
       await fs.mkdir(ARTIFACTS, { recursive: true });
     }, 120_000);
 

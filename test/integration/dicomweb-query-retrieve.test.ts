@@ -11,7 +11,8 @@ import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { callerWithRole } from '../fixtures/authorized.js';
 import { relabelledInstance } from '../fixtures/relabelled-instance.js';
-import { sampleDir } from '../fixtures/sample-data.js';
+import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
+import { storedPixelData } from '../fixtures/stored-pixel-data.js';
 import { testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger } from './services.js';
 
@@ -20,7 +21,6 @@ type DicomJson = Record<
   { vr: string; Value?: unknown[]; BulkDataURI?: string; InlineBinary?: string }
 >;
 
-const LIDC = path.join(sampleDir ?? '/nonexistent', 'lidc/LIDC-IDRI-0001');
 const DERIVED = path.join(sampleDir ?? '/nonexistent', 'robustness/derived');
 /** One real Lung_Dx slice in five encodings; dcmtk decoded all of them to the same pixels. */
 const ENCODINGS = {
@@ -31,26 +31,6 @@ const ENCODINGS = {
   '1.2.840.10008.1.2.5': 'lungdx_A0001_1-13_rle.dcm',
 } as const;
 const FRAMES_ANY = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
-
-async function lidcFiles(count: number): Promise<Uint8Array[]> {
-  const [studyDir] = await fs.readdir(LIDC);
-  const [seriesDir] = await fs.readdir(path.join(LIDC, studyDir!));
-  const dir = path.join(LIDC, studyDir!, seriesDir!);
-  const names = (await fs.readdir(dir))
-    .filter((n) => n.endsWith('.dcm'))
-    .sort()
-    .slice(40, 40 + count);
-  return Promise.all(names.map(async (n) => new Uint8Array(await fs.readFile(path.join(dir, n)))));
-}
-
-/** The pixel data value of a file as dcmjs reads it: native bytes, or the fragments of frame 1 joined. */
-function referencePixels(bytes: Uint8Array): Uint8Array {
-  const parsed = dicomParser.parseDicom(bytes);
-  const element = parsed.elements.x7fe00010!;
-  if (!element.encapsulatedPixelData)
-    return bytes.slice(element.dataOffset, element.dataOffset + element.length);
-  return dicomParser.readEncapsulatedPixelDataFromFragments(parsed, element, 0, element.fragments!.length);
-}
 
 function parts(response: Response, body: Buffer) {
   const type = parseMediaType(response.headers.get('content-type')!)!;
@@ -90,7 +70,7 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
       readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
     });
     const common = { accessionNumber: `ACC-${tagRun}` };
-    const files = await lidcFiles(5);
+    const files = await lidcSlices(40, 5);
     for (const [n, bytes] of files.entries()) {
       const relabelled = relabelledInstance(bytes, {
         ...common,
@@ -271,24 +251,24 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
     expect(response.status).toBe(200);
     const received = parts(response, Buffer.from(await response.arrayBuffer()));
     expect(received).toHaveLength(5);
-    const reference = referencePixels(encodedSent.get('1.2.840.10008.1.2.1')!.bytes);
+    const reference = storedPixelData(encodedSent.get('1.2.840.10008.1.2.1')!.bytes);
     for (const part of received) {
       const file = new Uint8Array(part.body);
       const parsed = dicomParser.parseDicom(file);
       expect(parsed.string('x00020010')).toBe('1.2.840.10008.1.2.1');
-      expect(Buffer.compare(Buffer.from(referencePixels(file)), Buffer.from(reference))).toBe(0);
+      expect(Buffer.compare(Buffer.from(storedPixelData(file)), Buffer.from(reference))).toBe(0);
     }
   });
 
   it("WADO-RS frames: stored bitstreams with transfer-syntax=*, decoded pixels equal to dcmtk's for every encoding", async () => {
-    const reference = Buffer.from(referencePixels(encodedSent.get('1.2.840.10008.1.2.1')!.bytes));
+    const reference = Buffer.from(storedPixelData(encodedSent.get('1.2.840.10008.1.2.1')!.bytes));
     for (const [syntax, sent] of encodedSent) {
       const url = `/dicomweb/studies/${encodedStudy}/series/${sent.series}/instances/${sent.sop}/frames/1`;
       const asStored = await radiologistA.request(url, { headers: { accept: FRAMES_ANY } });
       expect(asStored.status, syntax).toBe(200);
       const [storedPart] = parts(asStored, Buffer.from(await asStored.arrayBuffer()));
       expect(storedPart!.headers['content-type']).toContain(`transfer-syntax=${syntax}`);
-      expect(Buffer.compare(storedPart!.body, Buffer.from(referencePixels(sent.bytes))), syntax).toBe(0);
+      expect(Buffer.compare(storedPart!.body, Buffer.from(storedPixelData(sent.bytes))), syntax).toBe(0);
 
       const decoded = await radiologistA.request(url, {
         headers: { accept: 'multipart/related; type="application/octet-stream"' },
@@ -335,7 +315,7 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
     const bulk = await radiologistA.request(new URL(uri).pathname, { headers: { accept: FRAMES_ANY } });
     expect(bulk.status).toBe(200);
     const [pixels] = parts(bulk, Buffer.from(await bulk.arrayBuffer()));
-    expect(Buffer.compare(pixels!.body, Buffer.from(referencePixels(lidcSent[0]!)))).toBe(0);
+    expect(Buffer.compare(pixels!.body, Buffer.from(storedPixelData(lidcSent[0]!)))).toBe(0);
   });
 
   it('WADO-RS rendered and thumbnail are PNG; unknown and foreign UIDs are 404; researchers 403', async () => {
@@ -393,8 +373,8 @@ describe.skipIf(!sampleDir)('DICOMweb query and retrieve on real CT, real Postgr
     expect(dicomParser.parseDicom(file).string('x00020010')).toBe('1.2.840.10008.1.2.1');
     expect(
       Buffer.compare(
-        Buffer.from(referencePixels(file)),
-        Buffer.from(referencePixels(encodedSent.get('1.2.840.10008.1.2.1')!.bytes)),
+        Buffer.from(storedPixelData(file)),
+        Buffer.from(storedPixelData(encodedSent.get('1.2.840.10008.1.2.1')!.bytes)),
       ),
     ).toBe(0);
     const png = await radiologistA.request(

@@ -1,5 +1,4 @@
 import dcmjs from 'dcmjs';
-import dicomParser from 'dicom-parser';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +14,8 @@ import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js'
 import { DCMTK_ENV, dcmtk } from '../fixtures/dcmtk.js';
 import { startOrthanc, type RunningOrthanc } from '../fixtures/orthanc.js';
 import { relabelledInstance } from '../fixtures/relabelled-instance.js';
-import { sampleDir } from '../fixtures/sample-data.js';
+import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
+import { storedPixelData } from '../fixtures/stored-pixel-data.js';
 import { testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger } from './services.js';
 
@@ -23,23 +23,10 @@ const AE = 'NODUS_QR';
 const SCU = 'QR_SCU';
 const DESTINATION = 'QR_DEST';
 const ORTHANC_AE = 'ORTHANC_QR';
-const LIDC = path.join(sampleDir ?? '/nonexistent', 'lidc/LIDC-IDRI-0001');
 const JLS = path.join(
   sampleDir ?? '/nonexistent',
   'robustness/derived/lungdx_A0001_1-13_jpegls_lossless.dcm',
 );
-
-/** The pixel data of a Part 10 file as dicom-parser reads it (native bytes or the joined fragments). */
-function pixelsOf(bytes: Uint8Array): Buffer {
-  const parsed = dicomParser.parseDicom(bytes);
-  const element = parsed.elements.x7fe00010!;
-  if (!element.encapsulatedPixelData) {
-    return Buffer.from(bytes.subarray(element.dataOffset, element.dataOffset + element.length));
-  }
-  return Buffer.from(
-    dicomParser.readEncapsulatedPixelDataFromFragments(parsed, element, 0, element.fragments!.length),
-  );
-}
 
 async function dicomFiles(dir: string): Promise<Uint8Array[]> {
   const names = (await fs.readdir(dir)).sort();
@@ -78,16 +65,9 @@ describe.skipIf(!sampleDir)(
         blobs: new FilesystemBlobStore(path.join(work, 'blobs')),
         notifySeries: () => Promise.resolve(),
       };
-      const [studyDir] = await fs.readdir(LIDC);
-      const [seriesDir] = await fs.readdir(path.join(LIDC, studyDir!));
-      const lidcDir = path.join(LIDC, studyDir!, seriesDir!);
-      const names = (await fs.readdir(lidcDir))
-        .filter((n) => n.endsWith('.dcm'))
-        .sort()
-        .slice(60, 64);
       const common = { patientName: 'Qr^Patient', studyDate: '20250607', accessionNumber: `A-${tag}` };
-      for (const [n, name] of names.entries()) {
-        const bytes = relabelledInstance(new Uint8Array(await fs.readFile(path.join(lidcDir, name))), {
+      for (const [n, slice] of (await lidcSlices(60, 4)).entries()) {
+        const bytes = relabelledInstance(slice, {
           ...common,
           studyInstanceUid: study,
           seriesInstanceUid: ctSeries,
@@ -253,10 +233,10 @@ describe.skipIf(!sampleDir)(
         const original = sent.get(naturalized(file).SOPInstanceUID as string)!;
         expect(original).toBeDefined();
         if (original === jlsSent) continue; // getscu proposes uncompressed only: decoded (checked below)
-        expect(Buffer.compare(pixelsOf(file), pixelsOf(original))).toBe(0);
+        expect(Buffer.compare(storedPixelData(file), storedPixelData(original))).toBe(0);
       }
       const decoded = got.find((f) => naturalized(f).SOPInstanceUID === naturalized(jlsSent).SOPInstanceUID)!;
-      expect(pixelsOf(decoded).byteLength).toBe(512 * 512 * 2);
+      expect(storedPixelData(decoded).byteLength).toBe(512 * 512 * 2);
     });
 
     it('movescu sends a series to a configured destination; an unknown destination is refused', async () => {
@@ -280,8 +260,8 @@ describe.skipIf(!sampleDir)(
       expect(result.code, result.output).toBe(0);
       const moved = await dicomFiles(path.join(work, 'moved'));
       expect(moved).toHaveLength(4);
-      expect(moved.map((f) => pixelsOf(f).toString('hex')).sort()).toEqual(
-        ctSent.map((f) => pixelsOf(f).toString('hex')).sort(),
+      expect(moved.map((f) => storedPixelData(f).toString('hex')).sort()).toEqual(
+        ctSent.map((f) => storedPixelData(f).toString('hex')).sort(),
       );
       const unknown = await dcmtk('movescu', [
         '-S',
@@ -340,7 +320,7 @@ describe.skipIf(!sampleDir)(
         const file = new Uint8Array(await (await fetch(`${orthanc.url}/instances/${id}/file`)).arrayBuffer());
         const sop = naturalized(file).SOPInstanceUID as string;
         const original = [...ctSent, jlsSent].find((b) => naturalized(b).SOPInstanceUID === sop)!;
-        expect(Buffer.compare(pixelsOf(file), pixelsOf(original))).toBe(0);
+        expect(Buffer.compare(storedPixelData(file), storedPixelData(original))).toBe(0);
       }
     });
   },

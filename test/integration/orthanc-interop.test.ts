@@ -1,5 +1,4 @@
 import { serve, type ServerType } from '@hono/node-server';
-import dicomParser from 'dicom-parser';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -21,6 +20,7 @@ import { DCMTK_ENV } from '../fixtures/dcmtk.js';
 import { institutionOfSeries } from '../fixtures/institution-of-series.js';
 import { ORTHANC_BINARY, startOrthanc, type RunningOrthanc } from '../fixtures/orthanc.js';
 import { sampleDir } from '../fixtures/sample-data.js';
+import { storedPixelData } from '../fixtures/stored-pixel-data.js';
 import { ingestTestApp } from '../fixtures/ingest-app.js';
 import { connectTestServices, testLogger } from './services.js';
 
@@ -200,13 +200,7 @@ describe.runIf(CPTAC_CASE !== undefined && existsSync(CPTAC_CASE) && existsSync(
       await orthanc.rest('POST', '/dicom-web/servers/nodus/retrieve', { Resources: [{ Study: uid }] });
       const retrieved = await orthanc.rest<string[]>('GET', '/instances');
       expect(retrieved).toHaveLength(99);
-      const pixelsOf = (bytes: Uint8Array) => {
-        const parsed = dicomParser.parseDicom(bytes);
-        const element = parsed.elements.x7fe00010!;
-        return Buffer.from(bytes.subarray(element.dataOffset, element.dataOffset + element.length)).toString(
-          'hex',
-        );
-      };
+      const pixelsOf = (bytes: Uint8Array) => storedPixelData(bytes).toString('hex');
       const sent = new Map(files.map((file) => [readInstanceHeader(file).sopInstanceUid, pixelsOf(file)]));
       for (const id of retrieved) {
         const bytes = new Uint8Array(

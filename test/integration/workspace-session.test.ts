@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { installedOhifDir, ohifViewerApp } from '../../src/api/viewer/ohif-viewer.js';
@@ -11,10 +11,10 @@ import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js'
 import { encodeNifti1 } from '../../src/volume/nifti.js';
 import { luminanceStats, pngLuminance } from '../fixtures/png-pixels.js';
 import { callerWithRole } from '../fixtures/authorized.js';
+import { launchChromium } from '../fixtures/chromium.js';
 import { seedScreenedStudy } from '../fixtures/screened-study.js';
 import { connectTestServices, testLogger } from './services.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
 
 describe('the workspace at /: sign in with a token, a session cookie, the worklist (Chromium)', () => {
@@ -93,11 +93,7 @@ describe('the workspace at /: sign in with a token, a session cookie, the workli
       });
     }
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     await fs.mkdir(ARTIFACTS, { recursive: true });
   }, 120_000);
 
