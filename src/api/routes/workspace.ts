@@ -1,31 +1,7 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import fs from 'node:fs/promises';
+import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The workspace's browser code: src/web/workspace (also from dist/, which mirrors src/). */
-const ENTRY = path.resolve(here, '..', '..', '..', 'src', 'web', 'workspace', 'main.ts');
-
-let bundle: Promise<string> | undefined;
-/** The workspace's JavaScript, bundled once per process by esbuild (nothing is fetched from elsewhere). */
-function workspaceScript(): Promise<string> {
-  bundle ??= (async () => {
-    const esbuild = await import('esbuild');
-    const result = await esbuild.build({
-      entryPoints: [ENTRY],
-      bundle: true,
-      format: 'esm',
-      target: 'es2022',
-      minify: true,
-      write: false,
-      logLevel: 'silent',
-    });
-    return result.outputFiles[0]!.text;
-  })();
-  bundle.catch(() => (bundle = undefined));
-  return bundle;
-}
+import { codecFile, workspaceBundle } from './workspace-assets.js';
 
 const STYLE = `
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #0f1720; color: #e6edf3; }
@@ -47,9 +23,17 @@ const STYLE = `
   .study { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 1rem; }
   .side { overflow-x: auto; }
   .side table { font-size: 13px; }
-  .side td:last-child { white-space: nowrap; }
+  .side td:last-child { min-width: 9rem; }
+  .side td:last-child button, .side td:last-child select { margin: 1px 0; }
   .side select { max-width: 8.5rem; }
-  img.slice { width: 100%; max-width: 640px; aspect-ratio: 1; background: #000; display: block; }
+  .planes { display: grid; grid-template-columns: 2fr 1fr; grid-template-rows: 1fr 1fr; gap: 4px; }
+  .planes figure { margin: 0; position: relative; background: #000; }
+  .planes figure:first-child { grid-row: span 2; }
+  .planes figcaption { position: absolute; left: .3rem; top: .2rem; font-size: 12px; color: #f2cc60;
+    background: rgb(0 0 0 / 60%); padding: 0 .3rem; border-radius: 3px; pointer-events: none; z-index: 1; }
+  .plane { width: 100%; aspect-ratio: 1; }
+  .planes figure:not(:first-child) .plane { aspect-ratio: auto; height: 100%; min-height: 12rem; }
+  .tools { display: flex; gap: .4rem; margin: .4rem 0; }
   tr[aria-selected='true'] { background: #1f2a38; }
   button[aria-pressed='true'] { outline: 2px solid #58a6ff; }
   .notice { color: #f2cc60; min-height: 1.2em; }
@@ -63,7 +47,9 @@ export function workspaceRoutes(options: { viewerPort?: (() => number | undefine
   const app = new Hono<AppEnv>();
   const security = {
     'Content-Security-Policy':
-      "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      // WebAssembly (cornerstone's codecs) compiles under 'wasm-unsafe-eval'; nothing else is evaluated.
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' data: blob:; " +
+      "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   };
@@ -82,12 +68,21 @@ export function workspaceRoutes(options: { viewerPort?: (() => number | undefine
       { ...security, 'Cache-Control': 'no-cache' },
     );
   });
-  app.get('/workspace/app.js', async (c) =>
-    c.body(await workspaceScript(), 200, {
+  const script = (name: 'app' | 'worker') => async (c: Context<AppEnv>) =>
+    c.body(await workspaceBundle(name), 200, {
       ...security,
       'Content-Type': 'text/javascript; charset=utf-8',
       'Cache-Control': 'no-cache',
-    }),
-  );
+    });
+  app.get('/workspace/app.js', script('app'));
+  app.get('/workspace/decodeImageFrameWorker.js', script('worker'));
+  app.get('/workspace/wasm/:name', async (c) => {
+    const file = codecFile(c.req.param('name'));
+    if (!file) return c.json({ error: { code: 'NOT_FOUND', message: 'no such codec' } }, 404);
+    return c.body(new Uint8Array(await fs.readFile(file)), 200, {
+      'Content-Type': 'application/wasm',
+      'Cache-Control': 'public, max-age=86400',
+    });
+  });
   return app;
 }

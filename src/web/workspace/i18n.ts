@@ -59,6 +59,15 @@ const en = {
   saveNodule: 'Save nodule',
   saveChanges: 'Save changes',
   cancel: 'Cancel',
+  axial: 'Axial',
+  coronal: 'Coronal',
+  sagittal: 'Sagittal',
+  caliper: 'Caliper',
+  caliperHint: 'Drag the long axis on the image, then move the short-axis handles; the fields follow.',
+  pickHint: 'Click the nodule on an image.',
+  loadingImages: 'Loading images…',
+  imagesFailed: 'The images could not be shown',
+  viewerHelp: 'Drag: window/level · middle drag: pan · right drag: zoom · wheel or ↑/↓: scroll',
 } as const;
 
 export type Messages = Record<keyof typeof en, string>;
@@ -119,6 +128,15 @@ const zhCN: Messages = {
   saveNodule: '保存结节',
   saveChanges: '保存修改',
   cancel: '取消',
+  axial: '横断面',
+  coronal: '冠状面',
+  sagittal: '矢状面',
+  caliper: '卡尺测量',
+  caliperHint: '在图像上拖出长径，再移动短径端点；数值会自动填入。',
+  pickHint: '请在图像上点击结节。',
+  loadingImages: '正在载入图像…',
+  imagesFailed: '图像无法显示',
+  viewerHelp: '拖动：窗宽窗位 · 中键拖动：平移 · 右键拖动：缩放 · 滚轮或 ↑/↓：翻页',
 };
 
 export const MESSAGES: Readonly<Record<Locale, Messages>> = { en, 'zh-CN': zhCN };

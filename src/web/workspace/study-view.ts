@@ -1,9 +1,13 @@
-// One study: the axial CT (slices rendered by nodus, lung or mediastinum window, scroll by wheel, slider or
-// keys), the nodule list with accept / reject (with reason), the Lung-RADS result with its rules, and
-// sign-off. A 409 (another reader acted first) is said plainly and the study reloads; nothing is lost.
+// One study: the CT in axial, coronal and sagittal planes (cornerstone3D over nodus's WADO-RS, lung or
+// mediastinum window, scroll, zoom, pan, window/level), the nodule list with accept / reject (with reason) /
+// edit (caliper on the image) / add (click on the image), a click on a nodule jumps there with its mask
+// outlined, the Lung-RADS result with its rules, and sign-off. A 409 (another reader acted first) is said
+// plainly and the study reloads; nothing typed is lost, and the images stay as they were.
 import { NODULE_TYPES } from '../../findings/lung-rads/types.js';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import { REJECT_REASONS } from '../../shared/review.js';
+import { openCtViewer, PLANES, type CtViewer, type Plane, type WindowPreset } from './ct-viewer.js';
+import { maskPointsLps } from './nodule-mask.js';
 import { api, element, t } from './ui.js';
 
 interface Volume {
@@ -14,6 +18,7 @@ interface Volume {
 }
 interface Nodule {
   noduleId: string;
+  hasMask: boolean;
   seriesId: string;
   origin: 'ai' | 'reader';
   decision: string;
@@ -42,24 +47,23 @@ interface StudyDetailView {
       nodules: { id?: string; category: string }[];
     } | null;
   } | null;
-  series: { seriesId: string; seriesDescription: string | null; volume: Volume | null }[];
+  series: {
+    seriesId: string;
+    seriesInstanceUid: string | null;
+    seriesDescription: string | null;
+    volume: Volume | null;
+  }[];
   nodules: Nodule[];
 }
 
 /** What a radiologist may sign off with: every category but 0 (incomplete, not a reading). */
 const FINAL_CATEGORIES = LUNG_RADS_CATEGORIES.filter((c) => c !== '0');
-const WINDOWS = { lung: 'lungWindow', mediastinal: 'mediastinumWindow' } as const;
-
-/** The slice index of a point: its offset from the origin along the volume's third axis, in slices. */
-function sliceOf(point: number[], volume: Volume): number {
-  const axis = volume.direction.slice(6, 9);
-  const along = [0, 1, 2].reduce(
-    (sum, a) => sum + ((point[a] ?? 0) - (volume.originLps[a] ?? 0)) * (axis[a] ?? 0),
-    0,
-  );
-  const k = Math.round(along / (volume.spacingMm[2] ?? 1));
-  return Math.min(Math.max(k, 0), (volume.dimensions[2] ?? 1) - 1);
-}
+const WINDOWS = { lung: 'lungWindow', mediastinal: 'mediastinumWindow' } as const satisfies Record<
+  WindowPreset,
+  string
+>;
+/** The window the reader chose last (kept across studies, as a reading habit). */
+let preset: WindowPreset = 'lung';
 
 const mm = (value: number | null) => (value === null ? '-' : value.toFixed(1));
 
@@ -75,15 +79,49 @@ interface Draft {
 }
 let draft: Draft | undefined;
 
-/** The LPS point of voxel (i, j, k): origin + i*s_i*axis_i + j*s_j*axis_j + k*s_k*axis_k. */
-function lpsOf(i: number, j: number, k: number, volume: Volume): number[] {
-  return [0, 1, 2].map(
-    (a) =>
-      (volume.originLps[a] ?? 0) +
-      i * (volume.spacingMm[0] ?? 1) * (volume.direction[a] ?? 0) +
-      j * (volume.spacingMm[1] ?? 1) * (volume.direction[3 + a] ?? 0) +
-      k * (volume.spacingMm[2] ?? 1) * (volume.direction[6 + a] ?? 0),
+const masks = new Map<string, Promise<[number, number, number][]>>();
+/** The voxels of a nodule's AI mask (LPS), read once per page. */
+function maskOf(studyId: string, noduleId: string): Promise<[number, number, number][]> {
+  let points = masks.get(noduleId);
+  if (!points) {
+    points = api(`/api/studies/${studyId}/nodules/${noduleId}/mask`).then(async (response) =>
+      response.ok ? maskPointsLps(await response.arrayBuffer()) : [],
+    );
+    masks.set(noduleId, points);
+  }
+  return points;
+}
+
+/**
+ * The viewer of the study on screen, kept while the same study is shown again (after an action or a 409), so
+ * its volume, zoom, pan and window survive the reload.
+ */
+let current:
+  { studyId: string; panes: HTMLElement; viewer: Promise<CtViewer>; selectedNoduleId?: string } | undefined;
+
+function viewerFor(studyId: string, studyUid: string, seriesUid: string): NonNullable<typeof current> {
+  if (current?.studyId === studyId) return current;
+  void current?.viewer.then((viewer) => viewer.destroy()).catch(() => undefined);
+  const words = t();
+  const planes = Object.fromEntries(
+    PLANES.map((plane) => [
+      plane,
+      element('div', { class: 'plane', role: 'img', 'aria-label': words[plane] }),
+    ]),
+  ) as Record<Plane, HTMLDivElement>;
+  const panes = element(
+    'div',
+    { class: 'planes' },
+    ...PLANES.map((plane) =>
+      element('figure', {}, planes[plane], element('figcaption', { 'data-plane': plane }, words[plane])),
+    ),
   );
+  // The panes must be in the document (with their size) before cornerstone takes them.
+  const viewer = new Promise<CtViewer>((resolve, reject) =>
+    requestAnimationFrame(() => void openCtViewer(planes, studyUid, seriesUid).then(resolve, reject)),
+  );
+  current = { studyId, panes, viewer };
+  return current;
 }
 
 /** Shows study `studyId` in `root`; false when it cannot be read (the caller shows the worklist). */
@@ -107,56 +145,48 @@ export async function showStudy(
     .sort((a, b) => rank(b.nodule) - rank(a.nodule) || a.order - b.order)
     .map(({ nodule }) => nodule);
   const words = t();
-  const series = study.series.find((s) => s.volume !== null);
-  const volume = series?.volume ?? null;
-  const depth = volume?.dimensions[2] ?? 1;
-  let k = Math.floor(depth / 2);
-  let window: keyof typeof WINDOWS = 'lung';
+  const series = study.series.find((s) => s.volume !== null && s.seriesInstanceUid !== null);
   let selected = 0;
+  const message = element('p', { role: 'status', class: 'notice' }, notice ?? '');
+  const hint = element('p', { class: 'hint', 'aria-live': 'polite' });
 
-  const image = element('img', { alt: '', class: 'slice', width: '512', height: '512' });
-  const slider = element('input', {
-    type: 'range',
-    id: 'slice',
-    min: '0',
-    max: String(depth - 1),
-    value: String(k),
+  // The images: three planes of one cornerstone3D volume read from nodus's WADO-RS.
+  const shown =
+    series && study.identity
+      ? viewerFor(studyId, study.identity.studyInstanceUid, series.seriesInstanceUid!)
+      : undefined;
+  const viewer = shown?.viewer;
+  viewer?.catch((error: unknown) => {
+    message.textContent = `${words.imagesFailed}: ${error instanceof Error ? error.message : String(error)}`;
   });
-  const position = element('span', { class: 'position' });
-  const show = () => {
-    if (!series) return;
-    image.src = `/api/studies/${studyId}/series/${series.seriesId}/slices/${k}?window=${window}`;
-    image.alt = `${words.slice} ${k + 1} / ${depth}`;
-    slider.value = String(k);
-    position.textContent = `${k + 1} / ${depth}`;
+  const captions = () => {
+    void viewer?.then((v) => {
+      for (const plane of PLANES) {
+        const caption = shown!.panes.querySelector(`figcaption[data-plane="${plane}"]`);
+        const { index, count } = v.position(plane);
+        if (caption) caption.textContent = `${words[plane]} ${index} / ${count}`;
+      }
+    });
   };
-  const scrollBy = (delta: number) => {
-    k = Math.min(Math.max(k + delta, 0), depth - 1);
-    show();
-  };
-  slider.addEventListener('input', () => {
-    k = Number(slider.value);
-    show();
+  void viewer?.then((v) => {
+    v.onChange(captions);
+    captions();
   });
-  image.addEventListener('wheel', (event) => {
-    event.preventDefault();
-    scrollBy(event.deltaY > 0 ? 1 : -1);
-  });
-  const windowButtons = (Object.keys(WINDOWS) as (keyof typeof WINDOWS)[]).map((name) => {
+  const scrollBy = (delta: number) => void viewer?.then((v) => v.scroll(delta));
+  const windowButtons = (Object.keys(WINDOWS) as WindowPreset[]).map((name) => {
     const button = element(
       'button',
-      { type: 'button', 'aria-pressed': String(name === window) },
+      { type: 'button', 'aria-pressed': String(name === preset) },
       words[WINDOWS[name]],
     );
     button.addEventListener('click', () => {
-      window = name;
+      preset = name;
       for (const b of windowButtons) b.setAttribute('aria-pressed', String(b === button));
-      show();
+      void viewer?.then((v) => v.setWindow(name));
     });
     return button;
   });
 
-  const message = element('p', { role: 'status', class: 'notice' }, notice ?? '');
   const reload = (text?: string) => void showStudy(root, studyId, hooks, text);
   const act = async (body: Record<string, unknown>, typed?: Draft) => {
     const answer = await api(`/api/studies/${studyId}/review-actions`, {
@@ -180,11 +210,14 @@ export async function showStudy(
   const categories = new Map((study.review?.lungRads?.nodules ?? []).map((n) => [n.id, n.category]));
   const jumpTo = (index: number) => {
     const nodule = study.nodules[index];
-    if (!nodule || !volume) return;
+    if (!nodule) return;
     selected = index;
-    k = sliceOf(nodule.centreLps, volume);
+    if (shown) shown.selectedNoduleId = nodule.noduleId;
     for (const [n, row] of rows.entries()) row.setAttribute('aria-selected', String(n === index));
-    show();
+    void viewer?.then(async (v) => {
+      v.jumpTo(nodule.centreLps);
+      v.outline(nodule.hasMask ? await maskOf(studyId, nodule.noduleId) : []);
+    });
   };
   const rows = study.nodules.map((nodule, index) => {
     const accept = element('button', { type: 'button' }, words.accept);
@@ -251,24 +284,16 @@ export async function showStudy(
     element('tbody', {}, ...rows),
   );
 
-  // Add nodule: with the button pressed, a click on the image places the new nodule there.
+  // Add nodule: with the button pressed, a click on an image places the new nodule there.
   const form = element('section', { class: 'nodule-form', 'aria-label': words.noduleForm });
   const addMode = element('button', { type: 'button', 'aria-pressed': 'false' }, words.addNodule);
-  addMode.addEventListener('click', () =>
-    addMode.setAttribute('aria-pressed', String(addMode.getAttribute('aria-pressed') !== 'true')),
-  );
-  image.addEventListener('click', (event) => {
-    if (addMode.getAttribute('aria-pressed') !== 'true' || !volume) return;
-    const i = Math.floor((event.offsetX / image.clientWidth) * (volume.dimensions[0] ?? 1));
-    const j = Math.floor((event.offsetY / image.clientHeight) * (volume.dimensions[1] ?? 1));
-    addMode.setAttribute('aria-pressed', 'false');
-    openForm({
-      studyId,
-      kind: 'add',
-      centreLps: lpsOf(i, j, k, volume),
-      longAxisMm: '',
-      shortAxisMm: '',
-      type: 'solid',
+  addMode.addEventListener('click', () => {
+    void viewer?.then(async (v) => {
+      addMode.setAttribute('aria-pressed', 'true');
+      hint.textContent = words.pickHint;
+      const centreLps = await v.pickPoint();
+      addMode.setAttribute('aria-pressed', 'false');
+      openForm({ studyId, kind: 'add', centreLps, longAxisMm: '', shortAxisMm: '', type: 'solid' });
     });
   });
   function openForm(values: Draft): void {
@@ -298,6 +323,23 @@ export async function showStudy(
       values.kind === 'add' ? words.saveNodule : words.saveChanges,
     );
     const cancel = element('button', { type: 'button' }, words.cancel);
+    // The caliper: drawn on the image, its axes fill the fields (they stay editable by hand).
+    const caliper = element('button', { type: 'button', 'aria-pressed': 'false' }, words.caliper);
+    const startCaliper = () =>
+      void viewer?.then((v) => {
+        caliper.setAttribute('aria-pressed', 'true');
+        hint.textContent = words.caliperHint;
+        v.measure((axes) => {
+          long.value = axes.longAxisMm.toFixed(1);
+          short.value = axes.shortAxisMm.toFixed(1);
+        });
+      });
+    caliper.addEventListener('click', startCaliper);
+    const close = () => {
+      caliper.setAttribute('aria-pressed', 'false');
+      hint.textContent = '';
+      void viewer?.then((v) => v.stopTools());
+    };
     const body = element(
       'form',
       {},
@@ -308,15 +350,18 @@ export async function showStudy(
       short,
       element('label', { for: 'nodule-type' }, words.type),
       type,
+      caliper,
       save,
       cancel,
     );
     cancel.addEventListener('click', () => {
       draft = undefined;
+      close();
       form.replaceChildren();
     });
     body.addEventListener('submit', (event) => {
       event.preventDefault();
+      close();
       const typed: Draft = { ...values, longAxisMm: long.value, shortAxisMm: short.value, type: type.value };
       const measured = { longAxisMm: Number(long.value), shortAxisMm: Number(short.value), type: type.value };
       void (values.kind === 'add'
@@ -332,6 +377,7 @@ export async function showStudy(
     });
     form.replaceChildren(body);
     long.focus();
+    if (values.kind === 'edit') startCaliper();
   }
 
   const lungRads = study.review?.lungRads;
@@ -388,16 +434,10 @@ export async function showStudy(
       element(
         'section',
         { class: 'viewer', 'aria-label': words.images },
-        image,
-        element(
-          'div',
-          {},
-          ...windowButtons,
-          addMode,
-          element('label', { for: 'slice' }, words.slice),
-          slider,
-          position,
-        ),
+        element('div', { class: 'tools' }, ...windowButtons, addMode),
+        shown?.panes ?? element('p', {}, words.imagesFailed),
+        element('p', { class: 'hint' }, words.viewerHelp),
+        hint,
       ),
       element(
         'div',
@@ -433,8 +473,13 @@ export async function showStudy(
   };
   root.tabIndex = -1;
   root.focus();
-  if (study.nodules.length > 0) jumpTo(0);
-  else show();
+  void viewer?.then((v) => v.setWindow(preset));
+  // Back on the same study (after an action): the nodule in view stays selected and the view as it was.
+  const before = study.nodules.findIndex((n) => n.noduleId === shown?.selectedNoduleId);
+  if (before >= 0) {
+    selected = before;
+    rows[before]?.setAttribute('aria-selected', 'true');
+  } else if (study.nodules.length > 0) jumpTo(0);
   if (draft?.studyId === studyId) openForm(draft);
   return true;
 }

@@ -1,0 +1,337 @@
+// The CT of one series in three planes (axial, coronal, sagittal), rendered by cornerstone3D from nodus's own
+// DICOMweb side: instance metadata from WADO-RS /metadata, pixels from WADO-RS /frames (as stored, decoded in
+// cornerstone's workers), one streaming volume shared by the three viewports. World coordinates are DICOM
+// patient coordinates (LPS, mm), the same frame as nodus's findings.
+//
+// Mouse: left drag window/level, middle drag pan, right drag zoom, wheel scroll. The caliper (bidirectional
+// tool) and the add-nodule click take the left button while they are on.
+import {
+  cache,
+  Enums,
+  eventTarget,
+  getRenderingEngine,
+  init as initCore,
+  RenderingEngine,
+  setVolumesForViewports,
+  utilities,
+  volumeLoader,
+  type Types,
+} from '@cornerstonejs/core';
+import { init as initLoader, wadors } from '@cornerstonejs/dicom-image-loader';
+import {
+  addTool,
+  annotation,
+  BidirectionalTool,
+  Enums as ToolEnums,
+  init as initTools,
+  PanTool,
+  segmentation,
+  StackScrollTool,
+  ToolGroupManager,
+  WindowLevelTool,
+  ZoomTool,
+  type Types as ToolTypes,
+} from '@cornerstonejs/tools';
+import { DISPLAY_WINDOWS } from '../../volume/display-window.js';
+
+export type WindowPreset = 'lung' | 'mediastinal';
+export const PLANES = ['axial', 'coronal', 'sagittal'] as const;
+export type Plane = (typeof PLANES)[number];
+
+/** A caliper drawn on the image: the long axis and the perpendicular short axis, in mm. */
+export interface Caliper {
+  longAxisMm: number;
+  shortAxisMm: number;
+  centreLps: [number, number, number];
+}
+
+export interface CtViewer {
+  /** Resolves when every frame of the series is in the volume. */
+  loaded: Promise<void>;
+  /** Centres the three planes on a point (LPS, mm) and shows its slice in each. */
+  jumpTo(pointLps: number[]): void;
+  setWindow(preset: WindowPreset): void;
+  /** Moves the axial plane by `delta` slices. */
+  scroll(delta: number): void;
+  /** The 1-based slice each plane shows, and how many it has. */
+  position(plane: Plane): { index: number; count: number };
+  /** Outlines a nodule's mask (its voxels' centres, LPS) in all three planes; an empty list clears it. */
+  outline(pointsLps: [number, number, number][]): void;
+  /** The next left click on an image, as a point (LPS, mm); the left button returns to window/level after. */
+  pickPoint(): Promise<[number, number, number]>;
+  /**
+   * Lets the reader draw a caliper (long axis, then its perpendicular short axis); `onCaliper` hears its axes
+   * when drawn and whenever a handle moves, until stopTools.
+   */
+  measure(onCaliper: (caliper: Caliper) => void): void;
+  /** Ends a pick or a caliper not finished: the left button returns to window/level, drawings are removed. */
+  stopTools(): void;
+  /** Called after every render with the axial position (for the page's slice label). */
+  onChange(listener: () => void): void;
+  destroy(): void;
+}
+
+const ENGINE_ID = 'nodus-workspace';
+const TOOL_GROUP_ID = 'nodus-ct';
+const ORIENTATION = {
+  axial: Enums.OrientationAxis.AXIAL,
+  coronal: Enums.OrientationAxis.CORONAL,
+  sagittal: Enums.OrientationAxis.SAGITTAL,
+} as const;
+
+/** The tools' names (their classes declare them untyped). */
+const TOOLS = [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, BidirectionalTool];
+const WINDOW_LEVEL: string = WindowLevelTool.toolName as string;
+const PAN: string = PanTool.toolName as string;
+const ZOOM: string = ZoomTool.toolName as string;
+const SCROLL: string = StackScrollTool.toolName as string;
+const CALIPER: string = BidirectionalTool.toolName;
+
+let initialised = false;
+function initialise(): void {
+  if (initialised) return;
+  initCore();
+  // Frames come as stored: uncompressed ones are copied, JPEG / JPEG-LS / JPEG 2000 / RLE decoded in workers
+  // whose codecs (WebAssembly) nodus serves itself under /workspace/wasm/.
+  initLoader({
+    maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency - 1)),
+    wasmBasePath: '/workspace/wasm/',
+  });
+  initTools();
+  for (const tool of TOOLS) addTool(tool);
+  initialised = true;
+}
+
+interface InstanceMetadata {
+  [tag: string]: { vr: string; Value?: unknown[] } | undefined;
+}
+const distanceMm = (p: Types.Point3, q: Types.Point3) => Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+const value = (instance: InstanceMetadata, tag: string) => instance[tag]?.Value?.[0];
+
+/** Opens series `seriesUid` of study `studyUid`; the three planes fill `elements` in PLANES order. */
+export async function openCtViewer(
+  elements: Record<Plane, HTMLDivElement>,
+  studyUid: string,
+  seriesUid: string,
+): Promise<CtViewer> {
+  initialise();
+  const base = `${location.origin}/dicomweb/studies/${studyUid}/series/${seriesUid}`;
+  const response = await fetch(`${base}/metadata`, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`the series' metadata could not be read (HTTP ${response.status})`);
+  const instances = ((await response.json()) as InstanceMetadata[]).filter(
+    (instance) => value(instance, '7FE00010') !== undefined || instance['7FE00010'] !== undefined,
+  );
+  const imageIds = instances.map((instance) => {
+    const imageId = `wadors:${base}/instances/${String(value(instance, '00080018'))}/frames/1`;
+    wadors.metaDataManager.add(imageId, instance as never);
+    return imageId;
+  });
+  if (imageIds.length === 0) throw new Error('the series has no images');
+
+  getRenderingEngine(ENGINE_ID)?.destroy();
+  const engine = new RenderingEngine(ENGINE_ID);
+  engine.setViewports(
+    PLANES.map((plane) => ({
+      viewportId: plane,
+      type: Enums.ViewportType.ORTHOGRAPHIC,
+      element: elements[plane],
+      defaultOptions: { orientation: ORIENTATION[plane], background: [0, 0, 0] as Types.Point3 },
+    })),
+  );
+  ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+  const tools = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
+  for (const name of [WINDOW_LEVEL, PAN, ZOOM, SCROLL, CALIPER]) tools.addTool(name);
+  const { MouseBindings } = ToolEnums;
+  const navigate = () => {
+    tools.setToolActive(WINDOW_LEVEL, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    tools.setToolPassive(CALIPER);
+  };
+  tools.setToolActive(PAN, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+  tools.setToolActive(ZOOM, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+  tools.setToolActive(SCROLL, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+  navigate();
+  for (const plane of PLANES) tools.addViewport(plane, ENGINE_ID);
+
+  const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
+  const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
+  let preset: WindowPreset = 'lung';
+  const voiRange = () => {
+    const { centerHu, widthHu } = DISPLAY_WINDOWS[preset];
+    return { lower: centerHu - widthHu / 2, upper: centerHu + widthHu / 2 };
+  };
+  const loaded = new Promise<void>((resolve, reject) => {
+    volume.load?.((...args: unknown[]) => {
+      if ((args[0] as { success?: boolean } | undefined)?.success === false)
+        reject(new Error('the series could not be loaded'));
+    });
+    const done = (event: Event) => {
+      if ((event as CustomEvent<{ volumeId: string }>).detail.volumeId !== volumeId) return;
+      eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
+      resolve();
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
+  });
+  await setVolumesForViewports(
+    engine,
+    [{ volumeId, callback: ({ volumeActor }) => void volumeActor }],
+    [...PLANES],
+  );
+  const viewports = () => PLANES.map((plane) => engine.getViewport<Types.IVolumeViewport>(plane));
+  const applyWindow = () => {
+    for (const viewport of viewports()) viewport.setProperties({ voiRange: voiRange() });
+    engine.render();
+  };
+  applyWindow();
+
+  const listeners: (() => void)[] = [];
+  const notify = () => listeners.forEach((listener) => listener());
+  for (const plane of PLANES) {
+    elements[plane].addEventListener(Enums.Events.CAMERA_MODIFIED, notify);
+    elements[plane].addEventListener(Enums.Events.VOI_MODIFIED, notify);
+  }
+
+  const segmentationId = `nodus-nodule-outline:${seriesUid}`;
+  let labelmap: Types.IImageVolume | undefined;
+  const outline = (points: [number, number, number][]) => {
+    if (!labelmap) {
+      labelmap = volumeLoader.createAndCacheDerivedLabelmapVolume(volumeId, {
+        volumeId: segmentationId,
+      });
+      segmentation.addSegmentations([
+        {
+          segmentationId,
+          representation: {
+            type: ToolEnums.SegmentationRepresentations.Labelmap,
+            data: { volumeId: segmentationId },
+          },
+        },
+      ]);
+      const map: Record<string, { segmentationId: string }[]> = {};
+      for (const plane of PLANES) map[plane] = [{ segmentationId }];
+      void segmentation.addLabelmapRepresentationToViewportMap(map);
+      segmentation.config.style.setStyle(
+        { type: ToolEnums.SegmentationRepresentations.Labelmap },
+        { renderFill: false, renderOutline: true, outlineWidth: 2, outlineOpacity: 1 },
+      );
+    }
+    const voxels = labelmap.voxelManager!;
+    voxels.clear();
+    const { dimensions, origin, direction, spacing } = labelmap;
+    for (const point of points) {
+      // Voxel index of an LPS point: along each axis (a row of `direction`), offset from the origin / spacing.
+      const [i, j, k] = [0, 1, 2].map((axis) =>
+        Math.round(
+          [0, 1, 2].reduce<number>((sum, a) => sum + (point[a]! - origin[a]!) * direction[3 * axis + a]!, 0) /
+            spacing[axis]!,
+        ),
+      ) as [number, number, number];
+      if ([i, j, k].every((n, axis) => n >= 0 && n < dimensions[axis]!)) voxels.setAtIJK(i, j, k, 1);
+    }
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(segmentationId);
+    engine.render();
+  };
+
+  const jumpTo = (point: number[]) => {
+    for (const viewport of viewports()) {
+      const camera = viewport.getCamera();
+      const focal = camera.focalPoint!;
+      const delta = [0, 1, 2].map((a) => (point[a] ?? 0) - focal[a]!);
+      viewport.setCamera({
+        focalPoint: point.slice(0, 3) as Types.Point3,
+        position: camera.position!.map((p, a) => p + delta[a]!) as Types.Point3,
+      });
+    }
+    engine.render();
+  };
+
+  /** Undoes what the pick or caliper under way set up (its listeners); undefined when none is. */
+  let stopPending: (() => void) | undefined;
+  const stopTools = () => {
+    stopPending?.();
+    stopPending = undefined;
+    annotation.state.removeAllAnnotations();
+    navigate();
+    engine.render();
+  };
+
+  const pickPoint = () =>
+    new Promise<[number, number, number]>((resolve) => {
+      stopTools();
+      tools.setToolDisabled(WINDOW_LEVEL);
+      const handlers = PLANES.map((plane) => {
+        const handler = (event: MouseEvent) => {
+          if (event.button !== 0) return;
+          const rect = elements[plane].getBoundingClientRect();
+          const world = engine
+            .getViewport(plane)
+            .canvasToWorld([event.clientX - rect.left, event.clientY - rect.top]);
+          stopTools();
+          resolve(world);
+        };
+        elements[plane].addEventListener('click', handler);
+        return { plane, handler };
+      });
+      stopPending = () =>
+        handlers.forEach(({ plane, handler }) => elements[plane].removeEventListener('click', handler));
+    });
+
+  const measure = (onCaliper: (caliper: Caliper) => void) => {
+    stopTools();
+    // One tool per button: window/level gives the left button up to the caliper while it is drawn.
+    tools.setToolPassive(WINDOW_LEVEL);
+    tools.setToolActive(CALIPER, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    const changed = (event: Event) => {
+      const drawn = (event as CustomEvent<{ annotation: ToolTypes.Annotation }>).detail.annotation;
+      if (drawn.metadata?.toolName !== CALIPER) return;
+      const points = drawn.data.handles?.points;
+      if (!points || points.length < 4) return;
+      const [a, b, c, d] = points as [Types.Point3, Types.Point3, Types.Point3, Types.Point3];
+      const long = distanceMm(a, b);
+      const short = distanceMm(c, d);
+      if (event.type === String(ToolEnums.Events.ANNOTATION_COMPLETED)) {
+        // Drawn: the left button returns to window/level; the caliper's handles can still be moved.
+        navigate();
+        engine.render();
+      }
+      onCaliper({
+        longAxisMm: Math.max(long, short),
+        shortAxisMm: Math.min(long, short),
+        centreLps: [0, 1, 2].map((n) => (a[n]! + b[n]!) / 2) as [number, number, number],
+      });
+    };
+    const events = [ToolEnums.Events.ANNOTATION_COMPLETED, ToolEnums.Events.ANNOTATION_MODIFIED];
+    for (const name of events) eventTarget.addEventListener(name, changed);
+    stopPending = () => {
+      for (const name of events) eventTarget.removeEventListener(name, changed);
+    };
+  };
+
+  return {
+    loaded,
+    jumpTo,
+    setWindow(next) {
+      preset = next;
+      applyWindow();
+    },
+    scroll(delta) {
+      utilities.scroll(engine.getViewport('axial'), { delta });
+    },
+    position(plane) {
+      const viewport = engine.getViewport(plane);
+      return { index: viewport.getSliceIndex() + 1, count: viewport.getNumberOfSlices() };
+    },
+    outline,
+    pickPoint,
+    measure,
+    stopTools,
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    destroy() {
+      segmentation.removeSegmentation(segmentationId);
+      ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+      engine.destroy();
+      cache.removeVolumeLoadObject(segmentationId);
+    },
+  };
+}

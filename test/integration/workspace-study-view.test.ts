@@ -1,0 +1,270 @@
+import { serve, type ServerType } from '@hono/node-server';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { institutionCode } from '../../src/db/repositories/instances.js';
+import { loadDetector } from '../../src/inference/model-registry.js';
+import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
+import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
+import { seriesWorkflows } from '../../src/temporal/series-workflows.js';
+import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/worker.js';
+import { callerWithRole } from '../fixtures/authorized.js';
+import { launchChromium } from '../fixtures/chromium.js';
+import { readNaturalized } from '../fixtures/nodule-outputs.js';
+import { luminanceStats, pngLuminance, pngPixels } from '../fixtures/png-pixels.js';
+import { relabelledInstance } from '../fixtures/relabelled-instance.js';
+import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
+import { testUid } from '../fixtures/synthetic-instance.js';
+import { connectTestServices, testLogger, uniqueTaskQueue } from './services.js';
+
+const ARTIFACTS = path.resolve('test-artifacts');
+/** LIDC-IDRI-0001: 133 axial slices of 2.5 mm. */
+const SLICES = 133;
+
+interface Detail {
+  review: { version: number; status: string; finalCategory: string | null };
+  nodules: { noduleId: string; origin: string; decision: string; longAxisMm: number | null }[];
+}
+
+/** Every NumericValue in a naturalized SR content tree (TID 1500 measurements). */
+function numericValues(node: unknown, out: number[] = []): number[] {
+  if (Array.isArray(node)) for (const item of node) numericValues(item, out);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'NumericValue') out.push(Number(value));
+      else numericValues(value, out);
+    }
+  }
+  return out;
+}
+
+/** Pixels of an element's screenshot that are coloured (not grey): the mask outline, not the CT. */
+async function colouredPixels(locator: Locator): Promise<number> {
+  const { rgba } = pngPixels(await locator.screenshot());
+  let count = 0;
+  for (let p = 0; p < rgba.length; p += 4) {
+    const [r, g, b] = [rgba[p]!, rgba[p + 1]!, rgba[p + 2]!];
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) count += 1;
+  }
+  return count;
+}
+
+describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through Temporal, Chromium)', () => {
+  let services: Awaited<ReturnType<typeof connectTestServices>>;
+  let worker: SeriesWorkerHandle;
+  let server: ServerType;
+  let browser: Browser;
+  let base: string;
+  let caller: Awaited<ReturnType<typeof callerWithRole>>;
+  let studyId: string;
+
+  beforeAll(async () => {
+    services = await connectTestServices();
+    const db = services.database.db;
+    const blobs = new FilesystemBlobStore(await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-study-view-')));
+    const taskQueue = uniqueTaskQueue('study-view');
+    worker = await createSeriesWorker({
+      address: services.temporalAddress,
+      namespace: 'default',
+      taskQueue,
+      deps: { db, blobs, detector: await loadDetector(undefined) },
+    });
+    void worker.run();
+    const workflows = seriesWorkflows(services.client, { taskQueue, quietPeriodMs: 300 });
+    const ingest: IngestDeps = { db, blobs, notifySeries: () => Promise.resolve() };
+    const tag = Date.now().toString(36).toUpperCase();
+    const hospital = `Reading Hospital ${tag}`;
+    const [study, seriesUid] = [testUid(), testUid()];
+    for (const [n, slice] of (await lidcSlices(0, SLICES)).entries()) {
+      const bytes = relabelledInstance(slice, {
+        studyInstanceUid: study,
+        seriesInstanceUid: seriesUid,
+        sopInstanceUid: testUid(),
+        patientId: `${tag}-1`,
+        patientName: 'Reader^Patient',
+        studyDate: '20240303',
+        accessionNumber: `ACC-${tag}`,
+        institutionName: hospital,
+        instanceNumber: n + 1,
+      });
+      await storeInstance(ingest, bytes, 'test');
+    }
+    await workflows.start(seriesUid);
+    const result = await workflows.result(seriesUid);
+    expect(result.status).toBe('done');
+    const app = createApp({
+      db,
+      seriesWorkflows: workflows,
+      ingest,
+      logger: testLogger,
+      readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+    });
+    caller = await callerWithRole(db, app, 'radiologist', institutionCode(hospital));
+    const worklist = (await (await caller.request('/api/worklist')).json()) as {
+      items: { studyId: string }[];
+    };
+    studyId = worklist.items[0]!.studyId;
+    server = await new Promise((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    browser = await launchChromium();
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await worker?.shutdown();
+    await services?.close();
+  });
+
+  const detail = async () => (await (await caller.request(`/api/studies/${studyId}`)).json()) as Detail;
+
+  async function openStudy(page: Page) {
+    await page.goto(base);
+    await page.getByLabel('Token').fill(caller.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const worklist = page.getByRole('table', { name: 'Worklist' });
+    await worklist.locator(`tr[data-study-id="${studyId}"]`).getByRole('link', { name: 'Open' }).click();
+    await page.getByRole('table', { name: 'Nodules' }).waitFor();
+  }
+
+  it('shows the CT in three planes from WADO-RS, windows it, jumps to a nodule with its mask outlined', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await openStudy(page);
+    const axial = page.getByRole('img', { name: 'Axial' });
+    for (const plane of ['Axial', 'Coronal', 'Sagittal']) {
+      await expect.poll(() => page.getByText(new RegExp(`^${plane} \\d+ / \\d+$`)).count()).toBe(1);
+    }
+    // The axial plane has the series' slices; the CT is on screen, not a blank canvas.
+    await expect
+      .poll(async () => (await page.getByText(/^Axial \d+ \/ \d+$/).textContent())?.split(' / ')[1])
+      .toBe(String(SLICES));
+    await expect
+      .poll(async () => luminanceStats(pngLuminance(await axial.screenshot()).luminance).sd, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(20);
+    for (const plane of ['Coronal', 'Sagittal']) {
+      const stats = luminanceStats(
+        pngLuminance(await page.getByRole('img', { name: plane }).screenshot()).luminance,
+      );
+      expect(stats.sd, plane).toBeGreaterThan(20);
+    }
+
+    // The AI's first nodule is selected: the planes are centred on it and its mask is outlined.
+    const nodules = page.getByRole('table', { name: 'Nodules' });
+    expect(await nodules.locator('tbody tr').count()).toBeGreaterThan(0);
+    await expect.poll(() => nodules.locator('tbody tr').first().getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => colouredPixels(axial), { timeout: 10_000 }).toBeGreaterThan(10);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'workspace-study.png') });
+
+    // Window presets change what is shown; the keyboard scrolls the axial plane.
+    const lung = luminanceStats(pngLuminance(await axial.screenshot()).luminance).mean;
+    await page.getByRole('button', { name: 'Mediastinum window' }).click();
+    await expect
+      .poll(async () =>
+        Math.abs(luminanceStats(pngLuminance(await axial.screenshot()).luminance).mean - lung),
+      )
+      .toBeGreaterThan(5);
+    const caption = page.getByText(/^Axial \d+ \/ \d+$/);
+    const before = await caption.textContent();
+    await page.locator('main').press('ArrowDown');
+    await expect.poll(() => caption.textContent()).not.toBe(before);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('accepts, rejects, edits with the caliper, adds by a click, signs off: the API, SR and audit agree', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await openStudy(page);
+    const nodules = page.getByRole('table', { name: 'Nodules' });
+    const row = (n: number) => nodules.locator('tbody tr').nth(n);
+    const aiCount = await nodules.locator('tbody tr').count();
+    await page.getByText(/^Axial \d+ \/ 133$/).waitFor();
+
+    await row(0).getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(() => row(0).locator('td').nth(6).textContent()).toBe('accepted');
+    // The reader changes their mind: rejected, with the reason.
+    await row(0).getByRole('combobox', { name: 'Reason' }).selectOption('vessel');
+    await row(0).getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => row(0).locator('td').nth(6).textContent()).toBe('rejected (vessel)');
+
+    // Edit: the caliper drawn on the axial image fills the long and short axes.
+    await row(0).getByRole('button', { name: 'Edit' }).click();
+    const axial = page.getByRole('img', { name: 'Axial' });
+    const box = (await axial.boundingBox())!;
+    const [x, y] = [box.x + box.width * 0.45, box.y + box.height * 0.5];
+    const long = page.getByLabel('Long axis (mm)', { exact: true });
+    const aiLong = await long.inputValue();
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + box.width * 0.05, y, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => long.inputValue()).not.toBe(aiLong);
+    // 5 % of the axial pane's width, at the zoom that fits 512 columns of 0.7 mm: a few centimetres at most.
+    const measured = Number(await long.inputValue());
+    expect(measured).toBeGreaterThan(3);
+    expect(measured).toBeLessThan(60);
+    expect(Number(await page.getByLabel('Short axis (mm)', { exact: true }).inputValue())).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'workspace-caliper.png') });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row(0).locator('td').nth(0).textContent()).toBe(measured.toFixed(1));
+
+    // Add: a click on the coronal image places a reader's nodule; another reader acts first, nothing is lost.
+    await page.getByRole('button', { name: 'Add nodule' }).click();
+    const coronal = page.getByRole('img', { name: 'Coronal' });
+    await coronal.click({ position: { x: 60, y: 80 } });
+    await page.getByLabel('Long axis (mm)', { exact: true }).fill('6.5');
+    await page.getByLabel('Short axis (mm)', { exact: true }).fill('5');
+    const other = await caller.request(`/api/studies/${studyId}/review-actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: (await detail()).review.version,
+        action: 'edit',
+        noduleId: await row(0).getAttribute('data-nodule-id'),
+        changes: { shortAxisMm: 4.5 },
+      }),
+    });
+    expect(other.status).toBe(201);
+    await page.getByRole('button', { name: 'Save nodule' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/Another reader changed this study first/);
+    expect(await page.getByLabel('Long axis (mm)', { exact: true }).inputValue()).toBe('6.5');
+    await page.getByRole('button', { name: 'Save nodule' }).click();
+    await expect.poll(() => nodules.locator('tbody tr').count()).toBe(aiCount + 1);
+
+    await page.getByLabel('Final category').selectOption('4B');
+    await page.getByRole('button', { name: 'Sign off' }).click();
+    await expect.poll(() => page.getByText('Signed off: 4B').count()).toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+
+    // The API, the audit log of review actions and the SR say the same.
+    const after = await detail();
+    expect(after.review).toMatchObject({ status: 'signed-off', finalCategory: '4B' });
+    const added = after.nodules.find((n) => n.origin === 'reader')!;
+    expect(added.longAxisMm).toBe(6.5);
+    const log = (await (await caller.request(`/api/studies/${studyId}/review-actions`)).json()) as {
+      actions: { action: string }[];
+    };
+    expect(log.actions.map((a) => a.action)).toEqual(['accept', 'reject', 'edit', 'edit', 'add', 'sign-off']);
+    const sr = await caller.request(`/api/studies/${studyId}/sr`);
+    expect(sr.status).toBe(200);
+    const values = numericValues(readNaturalized(new Uint8Array(await sr.arrayBuffer())));
+    expect(values).toContain(6.5);
+    expect(values).toContain(measured);
+  });
+});
