@@ -11,6 +11,7 @@ import {
   eventTarget,
   getRenderingEngine,
   init as initCore,
+  ProgressiveRetrieveImages,
   RenderingEngine,
   setVolumesForViewports,
   utilities,
@@ -88,7 +89,8 @@ const SCROLL: string = StackScrollTool.toolName as string;
 const CALIPER: string = BidirectionalTool.toolName;
 
 let initialised = false;
-function initialise(): void {
+/** Starts cornerstone (its decoding workers included); the page calls it early, before a study opens. */
+export function initialiseViewer(): void {
   if (initialised) return;
   initCore();
   // Frames come as stored: uncompressed ones are copied, JPEG / JPEG-LS / JPEG 2000 / RLE decoded in workers
@@ -97,6 +99,9 @@ function initialise(): void {
     maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency - 1)),
     wasmBasePath: '/workspace/wasm/',
   });
+  // Frames arrive interleaved: the middle, first and last slices, then every fourth, then the rest, so each
+  // plane shows the whole series coarsely at once and fills in (cornerstone replicates neighbours meanwhile).
+  utilities.imageRetrieveMetadataProvider.add('volume', ProgressiveRetrieveImages.interleavedRetrieveStages);
   initTools();
   for (const tool of TOOLS) addTool(tool);
   initialised = true;
@@ -114,9 +119,11 @@ export async function openCtViewer(
   studyUid: string,
   seriesUid: string,
 ): Promise<CtViewer> {
-  initialise();
+  initialiseViewer();
+  performance.mark('nodus:viewer-open');
   const base = `${location.origin}/dicomweb/studies/${studyUid}/series/${seriesUid}`;
   const response = await fetch(`${base}/metadata`, { credentials: 'same-origin' });
+  performance.mark('nodus:metadata-response');
   if (!response.ok) throw new Error(`the series' metadata could not be read (HTTP ${response.status})`);
   const instances = ((await response.json()) as InstanceMetadata[]).filter(
     (instance) => value(instance, '7FE00010') !== undefined || instance['7FE00010'] !== undefined,
@@ -153,6 +160,7 @@ export async function openCtViewer(
   for (const plane of PLANES) tools.addViewport(plane, ENGINE_ID);
 
   const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
+  performance.mark('nodus:metadata-read');
   const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
   let preset: WindowPreset = 'lung';
   const voiRange = () => {
@@ -176,6 +184,7 @@ export async function openCtViewer(
     [{ volumeId, callback: ({ volumeActor }) => void volumeActor }],
     [...PLANES],
   );
+  performance.mark('nodus:volume-set');
   const viewports = () => PLANES.map((plane) => engine.getViewport<Types.IVolumeViewport>(plane));
   const applyWindow = () => {
     for (const viewport of viewports()) viewport.setProperties({ voiRange: voiRange() });

@@ -3,6 +3,7 @@
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import { STUDY_REVIEW_STATUSES } from '../../shared/review.js';
 import type { Locale } from './i18n.js';
+import { initialiseViewer } from './ct-viewer.js';
 import { showStudy } from './study-view.js';
 import { api, element, setLocale, state, t as words } from './ui.js';
 
@@ -263,4 +264,6 @@ async function start(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+// cornerstone and its decoding workers start while the reader signs in or looks at the worklist.
+initialiseViewer();
 void start();

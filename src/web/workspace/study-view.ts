@@ -109,9 +109,10 @@ function viewerFor(studyId: string, studyUid: string, seriesUid: string): NonNul
       element('div', { class: 'plane', role: 'img', 'aria-label': words[plane] }),
     ]),
   ) as Record<Plane, HTMLDivElement>;
+  // Busy until every frame of the series is in the volume (the planes fill in as frames arrive).
   const panes = element(
     'div',
-    { class: 'planes' },
+    { class: 'planes', 'aria-busy': 'true' },
     ...PLANES.map((plane) =>
       element('figure', {}, planes[plane], element('figcaption', { 'data-plane': plane }, words[plane])),
     ),
@@ -119,6 +120,10 @@ function viewerFor(studyId: string, studyUid: string, seriesUid: string): NonNul
   // The panes must be in the document (with their size) before cornerstone takes them.
   const viewer = new Promise<CtViewer>((resolve, reject) =>
     requestAnimationFrame(() => void openCtViewer(planes, studyUid, seriesUid).then(resolve, reject)),
+  );
+  void viewer.then(
+    (v) => v.loaded.finally(() => panes.setAttribute('aria-busy', 'false')),
+    () => panes.setAttribute('aria-busy', 'false'),
   );
   current = { studyId, panes, viewer };
   return current;
