@@ -77,24 +77,28 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
     const ingest: IngestDeps = { db, blobs, notifySeries: () => Promise.resolve() };
     const tag = Date.now().toString(36).toUpperCase();
     const hospital = `Reading Hospital ${tag}`;
-    const [study, seriesUid] = [testUid(), testUid()];
-    for (const [n, slice] of (await lidcSlices(0, SLICES)).entries()) {
-      const bytes = relabelledInstance(slice, {
-        studyInstanceUid: study,
-        seriesInstanceUid: seriesUid,
-        sopInstanceUid: testUid(),
-        patientId: `${tag}-1`,
-        patientName: 'Reader^Patient',
-        studyDate: '20240303',
-        accessionNumber: `ACC-${tag}`,
-        institutionName: hospital,
-        instanceNumber: n + 1,
-      });
-      await storeInstance(ingest, bytes, 'test');
+    // The same CT twice, a year apart, for one patient: the later study has the earlier as its prior.
+    const slices = await lidcSlices(0, SLICES);
+    for (const studyDate of ['20230303', '20240303']) {
+      const [study, seriesUid] = [testUid(), testUid()];
+      for (const [n, slice] of slices.entries()) {
+        const bytes = relabelledInstance(slice, {
+          studyInstanceUid: study,
+          seriesInstanceUid: seriesUid,
+          sopInstanceUid: testUid(),
+          patientId: `${tag}-1`,
+          patientName: 'Reader^Patient',
+          studyDate,
+          accessionNumber: `ACC-${tag}-${studyDate}`,
+          institutionName: hospital,
+          instanceNumber: n + 1,
+        });
+        await storeInstance(ingest, bytes, 'test');
+      }
+      await workflows.start(seriesUid);
+      const result = await workflows.result(seriesUid);
+      expect(result.status).toBe('done');
     }
-    await workflows.start(seriesUid);
-    const result = await workflows.result(seriesUid);
-    expect(result.status).toBe('done');
     const app = createApp({
       db,
       seriesWorkflows: workflows,
@@ -104,9 +108,9 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
     });
     caller = await callerWithRole(db, app, 'radiologist', institutionCode(hospital));
     const worklist = (await (await caller.request('/api/worklist')).json()) as {
-      items: { studyId: string }[];
+      items: { studyId: string; studyDate: string }[];
     };
-    studyId = worklist.items[0]!.studyId;
+    studyId = worklist.items.find((item) => item.studyDate === '2024-03-03')!.studyId;
     server = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
     });
@@ -164,6 +168,23 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
     expect(await nodules.locator('tbody tr').count()).toBeGreaterThan(0);
     await expect.poll(() => nodules.locator('tbody tr').first().getAttribute('aria-selected')).toBe('true');
     await expect.poll(() => colouredPixels(axial), { timeout: 10_000 }).toBeGreaterThan(10);
+    // Against the prior (the same CT a year before): matched, stable, no change in size.
+    expect(await nodules.locator('tbody tr').first().locator('td').nth(7).textContent()).toBe(
+      'stable +0.0 mm',
+    );
+    await expect.poll(() => page.getByText(/^Prior 2023-03-03 \d+ \/ 133$/).count()).toBe(1);
+    const priorPane = page.getByRole('img', { name: 'Prior' });
+    await expect
+      .poll(async () => luminanceStats(pngLuminance(await priorPane.screenshot()).luminance).sd, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(20);
+    // Centred on the matched prior nodule: the two axial planes show the same slice of the same CT.
+    const slice = async (name: string) =>
+      (await page.getByText(new RegExp(`^${name}.* (\\d+) / 133$`)).textContent())?.match(
+        /(\d+) \/ 133$/,
+      )?.[1];
+    await expect.poll(() => slice('Prior')).toBe(await slice('Axial'));
     await page.screenshot({ path: path.join(ARTIFACTS, 'workspace-study.png') });
 
     // Window presets change what is shown; the keyboard scrolls the axial plane.
@@ -248,7 +269,8 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
 
     await page.getByLabel('Final category').selectOption('4B');
     await page.getByRole('button', { name: 'Sign off' }).click();
-    await expect.poll(() => page.getByText('Signed off: 4B').count()).toBe(1);
+    // Sign-off also writes the SR and SEG as series of the study: allow a loaded machine its time.
+    await expect.poll(() => page.getByText('Signed off: 4B').count(), { timeout: 30_000 }).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
 

@@ -29,6 +29,9 @@ const STYLE = `
   .planes { display: grid; grid-template-columns: 2fr 1fr; grid-template-rows: 1fr 1fr; gap: 4px; }
   .planes figure { margin: 0; position: relative; background: #000; }
   .planes figure:first-child { grid-row: span 2; }
+  .planes.with-prior { grid-template-columns: 1fr 1fr; grid-template-rows: auto auto; }
+  .planes.with-prior figure:first-child { grid-row: auto; }
+  .planes.with-prior figure .plane { aspect-ratio: 1; height: auto; min-height: 0; }
   .planes figcaption { position: absolute; left: .3rem; top: .2rem; font-size: 12px; color: #f2cc60;
     background: rgb(0 0 0 / 60%); padding: 0 .3rem; border-radius: 3px; pointer-events: none; z-index: 1; }
   .plane { width: 100%; aspect-ratio: 1; }

@@ -38,6 +38,8 @@ import { DISPLAY_WINDOWS } from '../../volume/display-window.js';
 export type WindowPreset = 'lung' | 'mediastinal';
 export const PLANES = ['axial', 'coronal', 'sagittal'] as const;
 export type Plane = (typeof PLANES)[number];
+/** The panes: the current study's three planes, and the prior's axial plane. */
+export type ViewportName = Plane | 'prior';
 
 /** A caliper drawn on the image: the long axis and the perpendicular short axis, in mm. */
 export interface Caliper {
@@ -49,13 +51,17 @@ export interface Caliper {
 export interface CtViewer {
   /** Resolves when every frame of the series is in the volume. */
   loaded: Promise<void>;
+  /** Resolves when every frame of the prior's series is in its volume; undefined without a prior. */
+  priorLoaded: Promise<void> | undefined;
   /** Centres the three planes on a point (LPS, mm) and shows its slice in each. */
   jumpTo(pointLps: number[]): void;
   setWindow(preset: WindowPreset): void;
+  /** Centres the prior's pane on a point of the prior's own frame (LPS, mm). */
+  jumpPriorTo(pointLps: number[]): void;
   /** Moves the axial plane by `delta` slices. */
   scroll(delta: number): void;
-  /** The 1-based slice each plane shows, and how many it has. */
-  position(plane: Plane): { index: number; count: number };
+  /** The 1-based slice a pane shows, and how many it has (undefined while the prior is not shown yet). */
+  position(name: ViewportName): { index: number; count: number } | undefined;
   /** Outlines a nodule's mask (its voxels' centres, LPS) in all three planes; an empty list clears it. */
   outline(pointsLps: [number, number, number][]): void;
   /** The next left click on an image, as a point (LPS, mm); the left button returns to window/level after. */
@@ -113,14 +119,8 @@ interface InstanceMetadata {
 const distanceMm = (p: Types.Point3, q: Types.Point3) => Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
 const value = (instance: InstanceMetadata, tag: string) => instance[tag]?.Value?.[0];
 
-/** Opens series `seriesUid` of study `studyUid`; the three planes fill `elements` in PLANES order. */
-export async function openCtViewer(
-  elements: Record<Plane, HTMLDivElement>,
-  studyUid: string,
-  seriesUid: string,
-): Promise<CtViewer> {
-  initialiseViewer();
-  performance.mark('nodus:viewer-open');
+/** The wadors image ids of a series' images, their metadata (WADO-RS /metadata) given to cornerstone. */
+async function seriesImageIds(studyUid: string, seriesUid: string): Promise<string[]> {
   const base = `${location.origin}/dicomweb/studies/${studyUid}/series/${seriesUid}`;
   const response = await fetch(`${base}/metadata`, { credentials: 'same-origin' });
   performance.mark('nodus:metadata-response');
@@ -134,15 +134,63 @@ export async function openCtViewer(
     return imageId;
   });
   if (imageIds.length === 0) throw new Error('the series has no images');
+  return imageIds;
+}
+
+/** A streaming volume of the images, loading; `loaded` resolves when every frame is in it. */
+async function streamVolume(volumeId: string, imageIds: string[]): Promise<{ loaded: Promise<void> }> {
+  const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
+  const loaded = new Promise<void>((resolve, reject) => {
+    volume.load?.((...args: unknown[]) => {
+      if ((args[0] as { success?: boolean } | undefined)?.success === false)
+        reject(new Error('the series could not be loaded'));
+    });
+    const done = (event: Event) => {
+      if ((event as CustomEvent<{ volumeId: string }>).detail.volumeId !== volumeId) return;
+      eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
+      resolve();
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
+  });
+  return { loaded };
+}
+
+/** The prior study's series, shown axially beside the current one. */
+export interface PriorSeries {
+  element: HTMLDivElement;
+  studyUid: string;
+  seriesUid: string;
+}
+
+/**
+ * Opens series `seriesUid` of study `studyUid`; the three planes fill `elements` in PLANES order, and a
+ * prior's series (when given) its own axial pane, loaded after the current one.
+ */
+export async function openCtViewer(
+  elements: Record<Plane, HTMLDivElement>,
+  studyUid: string,
+  seriesUid: string,
+  prior?: PriorSeries,
+): Promise<CtViewer> {
+  initialiseViewer();
+  performance.mark('nodus:viewer-open');
+  const priorImageIds = prior ? seriesImageIds(prior.studyUid, prior.seriesUid) : undefined;
+  priorImageIds?.catch(() => undefined);
+  const imageIds = await seriesImageIds(studyUid, seriesUid);
+  const panes: ViewportName[] = prior ? [...PLANES, 'prior'] : [...PLANES];
+  const elementOf = (name: ViewportName) => (name === 'prior' ? prior!.element : elements[name]);
 
   getRenderingEngine(ENGINE_ID)?.destroy();
   const engine = new RenderingEngine(ENGINE_ID);
   engine.setViewports(
-    PLANES.map((plane) => ({
-      viewportId: plane,
+    panes.map((name) => ({
+      viewportId: name,
       type: Enums.ViewportType.ORTHOGRAPHIC,
-      element: elements[plane],
-      defaultOptions: { orientation: ORIENTATION[plane], background: [0, 0, 0] as Types.Point3 },
+      element: elementOf(name),
+      defaultOptions: {
+        orientation: ORIENTATION[name === 'prior' ? 'axial' : name],
+        background: [0, 0, 0] as Types.Point3,
+      },
     })),
   );
   ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
@@ -157,46 +205,49 @@ export async function openCtViewer(
   tools.setToolActive(ZOOM, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
   tools.setToolActive(SCROLL, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
   navigate();
-  for (const plane of PLANES) tools.addViewport(plane, ENGINE_ID);
+  for (const name of panes) tools.addViewport(name, ENGINE_ID);
 
   const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
   performance.mark('nodus:metadata-read');
-  const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
+  const { loaded } = await streamVolume(volumeId, imageIds);
   let preset: WindowPreset = 'lung';
   const voiRange = () => {
     const { centerHu, widthHu } = DISPLAY_WINDOWS[preset];
     return { lower: centerHu - widthHu / 2, upper: centerHu + widthHu / 2 };
   };
-  const loaded = new Promise<void>((resolve, reject) => {
-    volume.load?.((...args: unknown[]) => {
-      if ((args[0] as { success?: boolean } | undefined)?.success === false)
-        reject(new Error('the series could not be loaded'));
-    });
-    const done = (event: Event) => {
-      if ((event as CustomEvent<{ volumeId: string }>).detail.volumeId !== volumeId) return;
-      eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
-      resolve();
-    };
-    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
-  });
   await setVolumesForViewports(
     engine,
     [{ volumeId, callback: ({ volumeActor }) => void volumeActor }],
     [...PLANES],
   );
   performance.mark('nodus:volume-set');
-  const viewports = () => PLANES.map((plane) => engine.getViewport<Types.IVolumeViewport>(plane));
   const applyWindow = () => {
-    for (const viewport of viewports()) viewport.setProperties({ voiRange: voiRange() });
+    for (const name of panes) {
+      if (name !== 'prior' || priorShown)
+        engine.getViewport<Types.IVolumeViewport>(name).setProperties({ voiRange: voiRange() });
+    }
     engine.render();
   };
+  // The prior: its volume in its pane once the current one streams (its frames queue behind the current's).
+  let priorShown = false;
+  let priorFocus: number[] | undefined;
   applyWindow();
+  const priorLoaded = priorImageIds?.then(async (ids) => {
+    const priorVolumeId = `cornerstoneStreamingImageVolume:${prior!.seriesUid}`;
+    const stream = await streamVolume(priorVolumeId, ids);
+    await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
+    priorShown = true;
+    applyWindow();
+    if (priorFocus) centre('prior', priorFocus);
+    return stream.loaded;
+  });
+  priorLoaded?.catch(() => undefined);
 
   const listeners: (() => void)[] = [];
   const notify = () => listeners.forEach((listener) => listener());
-  for (const plane of PLANES) {
-    elements[plane].addEventListener(Enums.Events.CAMERA_MODIFIED, notify);
-    elements[plane].addEventListener(Enums.Events.VOI_MODIFIED, notify);
+  for (const name of panes) {
+    elementOf(name).addEventListener(Enums.Events.CAMERA_MODIFIED, notify);
+    elementOf(name).addEventListener(Enums.Events.VOI_MODIFIED, notify);
   }
 
   const segmentationId = `nodus-nodule-outline:${seriesUid}`;
@@ -240,16 +291,25 @@ export async function openCtViewer(
     engine.render();
   };
 
+  /** Moves a viewport's camera so that `point` is its focal point (same view direction and zoom). */
+  function centre(name: ViewportName, point: number[]): void {
+    const viewport = engine.getViewport(name);
+    const camera = viewport.getCamera();
+    const focal = camera.focalPoint!;
+    const delta = [0, 1, 2].map((a) => (point[a] ?? 0) - focal[a]!);
+    viewport.setCamera({
+      focalPoint: point.slice(0, 3) as Types.Point3,
+      position: camera.position!.map((p, a) => p + delta[a]!) as Types.Point3,
+    });
+  }
   const jumpTo = (point: number[]) => {
-    for (const viewport of viewports()) {
-      const camera = viewport.getCamera();
-      const focal = camera.focalPoint!;
-      const delta = [0, 1, 2].map((a) => (point[a] ?? 0) - focal[a]!);
-      viewport.setCamera({
-        focalPoint: point.slice(0, 3) as Types.Point3,
-        position: camera.position!.map((p, a) => p + delta[a]!) as Types.Point3,
-      });
-    }
+    for (const plane of PLANES) centre(plane, point);
+    engine.render();
+  };
+  const jumpPriorTo = (point: number[]) => {
+    priorFocus = point;
+    if (!priorShown) return;
+    centre('prior', point);
     engine.render();
   };
 
@@ -317,7 +377,9 @@ export async function openCtViewer(
 
   return {
     loaded,
+    priorLoaded,
     jumpTo,
+    jumpPriorTo,
     setWindow(next) {
       preset = next;
       applyWindow();
@@ -325,8 +387,9 @@ export async function openCtViewer(
     scroll(delta) {
       utilities.scroll(engine.getViewport('axial'), { delta });
     },
-    position(plane) {
-      const viewport = engine.getViewport(plane);
+    position(name) {
+      if (name === 'prior' && !priorShown) return undefined;
+      const viewport = engine.getViewport(name);
       return { index: viewport.getSliceIndex() + 1, count: viewport.getNumberOfSlices() };
     },
     outline,

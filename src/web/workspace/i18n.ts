@@ -68,6 +68,12 @@ const en = {
   loadingImages: 'Loading images…',
   imagesFailed: 'The images could not be shown',
   viewerHelp: 'Drag: window/level · middle drag: pan · right drag: zoom · wheel or ↑/↓: scroll',
+  prior: 'Prior',
+  versusPrior: 'vs prior',
+  newNodule: 'new',
+  stable: 'stable',
+  growing: 'growing',
+  doublingTime: 'VDT',
 } as const;
 
 export type Messages = Record<keyof typeof en, string>;
@@ -137,6 +143,12 @@ const zhCN: Messages = {
   loadingImages: '正在载入图像…',
   imagesFailed: '图像无法显示',
   viewerHelp: '拖动：窗宽窗位 · 中键拖动：平移 · 右键拖动：缩放 · 滚轮或 ↑/↓：翻页',
+  prior: '既往',
+  versusPrior: '与既往比较',
+  newNodule: '新发',
+  stable: '稳定',
+  growing: '增大',
+  doublingTime: '倍增时间',
 };
 
 export const MESSAGES: Readonly<Record<Locale, Messages>> = { en, 'zh-CN': zhCN };

@@ -6,7 +6,14 @@
 import { NODULE_TYPES } from '../../findings/lung-rads/types.js';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import { REJECT_REASONS } from '../../shared/review.js';
-import { openCtViewer, PLANES, type CtViewer, type Plane, type WindowPreset } from './ct-viewer.js';
+import {
+  openCtViewer,
+  PLANES,
+  type CtViewer,
+  type Plane,
+  type ViewportName,
+  type WindowPreset,
+} from './ct-viewer.js';
 import { maskPointsLps } from './nodule-mask.js';
 import { api, element, t } from './ui.js';
 
@@ -45,8 +52,10 @@ interface StudyDetailView {
       management: string;
       rules: string[];
       nodules: { id?: string; category: string }[];
+      prior?: { match: PriorMatch } | null;
     } | null;
   } | null;
+  priors: { studyId: string; studyDate: string | null }[];
   series: {
     seriesId: string;
     seriesInstanceUid: string | null;
@@ -54,6 +63,45 @@ interface StudyDetailView {
     volume: Volume | null;
   }[];
   nodules: Nodule[];
+}
+
+/** How the study's nodules compare with the prior's (src/findings/prior-matching.ts, as the API gives it). */
+interface PriorMatch {
+  intervalDays: number;
+  alignment: { translationMm: number[] };
+  nodules: (
+    | { currentId: string; status: 'new' }
+    | {
+        currentId: string;
+        status: 'growing' | 'stable';
+        priorId: string;
+        diameterChangeMm: number;
+        volumeDoublingTimeDays: number | null;
+      }
+  )[];
+}
+
+/** The prior shown beside the study: the latest earlier study of the patient, with its CT series. */
+interface PriorView {
+  detail: StudyDetailView;
+  studyUid: string;
+  seriesUid: string;
+}
+
+/** The latest earlier study of the patient that has a CT volume, read from the API; undefined if none. */
+async function latestPrior(study: StudyDetailView): Promise<PriorView | undefined> {
+  const earlier = study.priors
+    .filter((p) => p.studyDate !== null && study.studyDate !== null && p.studyDate < study.studyDate)
+    .sort((a, b) => b.studyDate!.localeCompare(a.studyDate!));
+  for (const candidate of earlier) {
+    const response = await api(`/api/studies/${candidate.studyId}`);
+    if (!response.ok) continue;
+    const detail = (await response.json()) as StudyDetailView;
+    const series = detail.series.find((s) => s.volume !== null && s.seriesInstanceUid !== null);
+    if (series && detail.identity)
+      return { detail, studyUid: detail.identity.studyInstanceUid, seriesUid: series.seriesInstanceUid! };
+  }
+  return undefined;
 }
 
 /** What a radiologist may sign off with: every category but 0 (incomplete, not a reading). */
@@ -66,6 +114,16 @@ const WINDOWS = { lung: 'lungWindow', mediastinal: 'mediastinumWindow' } as cons
 let preset: WindowPreset = 'lung';
 
 const mm = (value: number | null) => (value === null ? '-' : value.toFixed(1));
+
+/** A nodule against the prior: new, or stable / growing with the change in mean diameter and the VDT. */
+function versusPrior(comparison: PriorMatch['nodules'][number] | undefined): string {
+  const words = t();
+  if (!comparison) return '-';
+  if (comparison.status === 'new') return words.newNodule;
+  const change = `${comparison.diameterChangeMm >= 0 ? '+' : '−'}${Math.abs(comparison.diameterChangeMm).toFixed(1)} mm`;
+  const vdt = comparison.volumeDoublingTimeDays;
+  return `${words[comparison.status]} ${change}${vdt === null ? '' : `, ${words.doublingTime} ${Math.round(vdt)} d`}`;
+}
 
 /** What the reader typed into the add or edit form: kept across a reload after a 409, so nothing is lost. */
 interface Draft {
@@ -99,7 +157,12 @@ function maskOf(studyId: string, noduleId: string): Promise<[number, number, num
 let current:
   { studyId: string; panes: HTMLElement; viewer: Promise<CtViewer>; selectedNoduleId?: string } | undefined;
 
-function viewerFor(studyId: string, studyUid: string, seriesUid: string): NonNullable<typeof current> {
+function viewerFor(
+  studyId: string,
+  studyUid: string,
+  seriesUid: string,
+  prior: PriorView | undefined,
+): NonNullable<typeof current> {
   if (current?.studyId === studyId) return current;
   void current?.viewer.then((viewer) => viewer.destroy()).catch(() => undefined);
   const words = t();
@@ -109,17 +172,36 @@ function viewerFor(studyId: string, studyUid: string, seriesUid: string): NonNul
       element('div', { class: 'plane', role: 'img', 'aria-label': words[plane] }),
     ]),
   ) as Record<Plane, HTMLDivElement>;
-  // Busy until every frame of the series is in the volume (the planes fill in as frames arrive).
+  const figure = (name: ViewportName, pane: HTMLDivElement) =>
+    element('figure', {}, pane, element('figcaption', { 'data-plane': name }, captionOf(name)));
+  const captionOf = (name: ViewportName) =>
+    name === 'prior' ? `${words.prior} ${prior?.detail.studyDate ?? ''}` : words[name];
+  const priorPane = prior
+    ? element('div', { class: 'plane', role: 'img', 'aria-label': words.prior })
+    : undefined;
+  // Busy until every frame of the series is in the volume (the planes fill in as frames arrive). With a
+  // prior, the two axial planes side by side above the coronal and sagittal.
   const panes = element(
     'div',
-    { class: 'planes', 'aria-busy': 'true' },
-    ...PLANES.map((plane) =>
-      element('figure', {}, planes[plane], element('figcaption', { 'data-plane': plane }, words[plane])),
-    ),
+    { class: prior ? 'planes with-prior' : 'planes', 'aria-busy': 'true' },
+    figure('axial', planes.axial),
+    ...(priorPane ? [figure('prior', priorPane)] : []),
+    figure('coronal', planes.coronal),
+    figure('sagittal', planes.sagittal),
   );
   // The panes must be in the document (with their size) before cornerstone takes them.
   const viewer = new Promise<CtViewer>((resolve, reject) =>
-    requestAnimationFrame(() => void openCtViewer(planes, studyUid, seriesUid).then(resolve, reject)),
+    requestAnimationFrame(
+      () =>
+        void openCtViewer(
+          planes,
+          studyUid,
+          seriesUid,
+          prior && priorPane
+            ? { element: priorPane, studyUid: prior.studyUid, seriesUid: prior.seriesUid }
+            : undefined,
+        ).then(resolve, reject),
+    ),
   );
   void viewer.then(
     (v) => v.loaded.finally(() => panes.setAttribute('aria-busy', 'false')),
@@ -151,6 +233,10 @@ export async function showStudy(
     .map(({ nodule }) => nodule);
   const words = t();
   const series = study.series.find((s) => s.volume !== null && s.seriesInstanceUid !== null);
+  const prior = await latestPrior(study);
+  const comparisons = new Map(
+    (study.review?.lungRads?.prior?.match.nodules ?? []).map((c) => [c.currentId, c]),
+  );
   let selected = 0;
   const message = element('p', { role: 'status', class: 'notice' }, notice ?? '');
   const hint = element('p', { class: 'hint', 'aria-live': 'polite' });
@@ -158,7 +244,7 @@ export async function showStudy(
   // The images: three planes of one cornerstone3D volume read from nodus's WADO-RS.
   const shown =
     series && study.identity
-      ? viewerFor(studyId, study.identity.studyInstanceUid, series.seriesInstanceUid!)
+      ? viewerFor(studyId, study.identity.studyInstanceUid, series.seriesInstanceUid!, prior)
       : undefined;
   const viewer = shown?.viewer;
   viewer?.catch((error: unknown) => {
@@ -166,10 +252,11 @@ export async function showStudy(
   });
   const captions = () => {
     void viewer?.then((v) => {
-      for (const plane of PLANES) {
-        const caption = shown!.panes.querySelector(`figcaption[data-plane="${plane}"]`);
-        const { index, count } = v.position(plane);
-        if (caption) caption.textContent = `${words[plane]} ${index} / ${count}`;
+      for (const name of [...PLANES, 'prior'] as const) {
+        const caption = shown!.panes.querySelector(`figcaption[data-plane="${name}"]`);
+        const at = v.position(name);
+        const label = name === 'prior' ? `${words.prior} ${prior?.detail.studyDate ?? ''}` : words[name];
+        if (caption && at) caption.textContent = `${label} ${at.index} / ${at.count}`;
       }
     });
   };
@@ -221,6 +308,14 @@ export async function showStudy(
     for (const [n, row] of rows.entries()) row.setAttribute('aria-selected', String(n === index));
     void viewer?.then(async (v) => {
       v.jumpTo(nodule.centreLps);
+      // The prior at the matched nodule, else where this one would be in the prior's frame (aligned).
+      const comparison = comparisons.get(nodule.noduleId);
+      const matched =
+        comparison && comparison.status !== 'new'
+          ? prior?.detail.nodules.find((n) => n.noduleId === comparison.priorId)
+          : undefined;
+      const shift = study.review?.lungRads?.prior?.match.alignment.translationMm ?? [0, 0, 0];
+      v.jumpPriorTo(matched?.centreLps ?? nodule.centreLps.map((x, a) => x - (shift[a] ?? 0)));
       v.outline(nodule.hasMask ? await maskOf(studyId, nodule.noduleId) : []);
     });
   };
@@ -256,6 +351,7 @@ export async function showStudy(
       element('td', {}, nodule.ai?.score === undefined ? words.reader : nodule.ai.score.toFixed(2)),
       element('td', {}, categories.get(nodule.noduleId) ?? '-'),
       element('td', {}, nodule.decision + (nodule.rejectReason ? ` (${nodule.rejectReason})` : '')),
+      ...(prior ? [element('td', {}, versusPrior(comparisons.get(nodule.noduleId)))] : []),
       element('td', {}, accept, ' ', reason, ' ', reject, ' ', edit),
     );
     row.addEventListener('click', (event) => {
@@ -282,6 +378,7 @@ export async function showStudy(
           words.aiScore,
           words.category,
           words.decision,
+          ...(prior ? [words.versusPrior] : []),
           '',
         ].map((label) => element('th', { scope: 'col' }, label)),
       ),
