@@ -209,6 +209,10 @@ export async function openCtViewer(
 
   const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
   performance.mark('nodus:metadata-read');
+  // For bench:workspace: when the axial plane first renders (blank until its frames are in).
+  elements.axial.addEventListener(Enums.Events.IMAGE_RENDERED, () => performance.mark('nodus:first-render'), {
+    once: true,
+  });
   const { loaded } = await streamVolume(volumeId, imageIds);
   let preset: WindowPreset = 'lung';
   const voiRange = () => {
