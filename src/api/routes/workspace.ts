@@ -22,7 +22,8 @@ const STYLE = `
   #app { padding: 0 1rem 1rem; }
   .study { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 1rem; }
   .side { overflow-x: auto; }
-  .side table { font-size: 13px; }
+  .side table { font-size: 12.5px; }
+  .side th, .side td { padding: .3rem .3rem; }
   .side td:last-child { min-width: 9rem; }
   .side td:last-child button, .side td:last-child select { margin: 1px 0; }
   .side select { max-width: 8.5rem; }
