@@ -116,11 +116,10 @@ try {
   const reconstruct = createReconstructActivities({ db: database.db, blobs });
   const review = createReviewActivities({ db: database.db });
   const seriesInstanceUid = header.seriesInstanceUid;
-  const reconstructed: ReconstructionOutcome = await activity.run<
-    [{ seriesInstanceUid: string }],
-    ReconstructionOutcome,
-    typeof reconstruct.reconstructSeriesVolume
-  >(reconstruct.reconstructSeriesVolume.bind(null), { seriesInstanceUid });
+  const reconstructed: ReconstructionOutcome = await activity.run(
+    (input: { seriesInstanceUid: string }) => reconstruct.reconstructSeriesVolume(input),
+    { seriesInstanceUid },
+  );
   if (!reconstructed.volumeKey) throw new Error('LIDC-IDRI-0001 did not reconstruct');
   await activity.run(() => review.assessStudyForReview({ seriesInstanceUid }));
   const user = await createUser(database.db, {

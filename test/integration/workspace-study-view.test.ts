@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
@@ -128,21 +128,23 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
 
   const detail = async () => (await (await caller.request(`/api/studies/${studyId}`)).json()) as Detail;
 
-  async function openStudy(page: Page) {
+  /** A fresh 1280x800 page, signed in, with the study opened from the worklist; page errors are collected. */
+  async function openStudy() {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(base);
     await page.getByLabel('Token').fill(caller.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const worklist = page.getByRole('table', { name: 'Worklist' });
     await worklist.locator(`tr[data-study-id="${studyId}"]`).getByRole('link', { name: 'Open' }).click();
     await page.getByRole('table', { name: 'Nodules' }).waitFor();
+    return { context, page, errors };
   }
 
   it('shows the CT in three planes from WADO-RS, windows it, jumps to a nodule with its mask outlined', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await openStudy(page);
+    const { context, page, errors } = await openStudy();
     const axial = page.getByRole('img', { name: 'Axial' });
     for (const plane of ['Axial', 'Coronal', 'Sagittal']) {
       await expect.poll(() => page.getByText(new RegExp(`^${plane} \\d+ / \\d+$`)).count()).toBe(1);
@@ -204,11 +206,7 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
   });
 
   it('accepts, rejects, edits with the caliper, adds by a click, signs off: the API, SR and audit agree', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await openStudy(page);
+    const { context, page, errors } = await openStudy();
     const nodules = page.getByRole('table', { name: 'Nodules' });
     const row = (n: number) => nodules.locator('tbody tr').nth(n);
     const aiCount = await nodules.locator('tbody tr').count();

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app.js';
-import { codecFile, workspaceBundle } from './workspace-assets.js';
+import { codecFile, workspaceBundle, type WorkspaceBundle } from './workspace-assets.js';
 
 const STYLE = `
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #0f1720; color: #e6edf3; }
@@ -72,7 +72,7 @@ export function workspaceRoutes(options: { viewerPort?: (() => number | undefine
       { ...security, 'Cache-Control': 'no-cache' },
     );
   });
-  const script = (name: 'app' | 'worker') => async (c: Context<AppEnv>) =>
+  const script = (name: WorkspaceBundle) => async (c: Context<AppEnv>) =>
     c.body(await workspaceBundle(name), 200, {
       ...security,
       'Content-Type': 'text/javascript; charset=utf-8',

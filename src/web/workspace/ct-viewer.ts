@@ -45,14 +45,11 @@ export type ViewportName = Plane | 'prior';
 export interface Caliper {
   longAxisMm: number;
   shortAxisMm: number;
-  centreLps: [number, number, number];
 }
 
 export interface CtViewer {
   /** Resolves when every frame of the series is in the volume. */
   loaded: Promise<void>;
-  /** Resolves when every frame of the prior's series is in its volume; undefined without a prior. */
-  priorLoaded: Promise<void> | undefined;
   /** Centres the three planes on a point (LPS, mm) and shows its slice in each. */
   jumpTo(pointLps: number[]): void;
   setWindow(preset: WindowPreset): void;
@@ -73,7 +70,7 @@ export interface CtViewer {
   measure(onCaliper: (caliper: Caliper) => void): void;
   /** Ends a pick or a caliper not finished: the left button returns to window/level, drawings are removed. */
   stopTools(): void;
-  /** Called after every render with the axial position (for the page's slice label). */
+  /** Called whenever a pane's camera or window changes (for the panes' slice captions). */
   onChange(listener: () => void): void;
   destroy(): void;
 }
@@ -88,6 +85,7 @@ const ORIENTATION = {
 
 /** The tools' names (their classes declare them untyped). */
 const TOOLS = [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, BidirectionalTool];
+const TOOL_NAMES = TOOLS.map((tool) => tool.toolName as string);
 const WINDOW_LEVEL: string = WindowLevelTool.toolName as string;
 const PAN: string = PanTool.toolName as string;
 const ZOOM: string = ZoomTool.toolName as string;
@@ -123,7 +121,6 @@ const value = (instance: InstanceMetadata, tag: string) => instance[tag]?.Value?
 async function seriesImageIds(studyUid: string, seriesUid: string): Promise<string[]> {
   const base = `${location.origin}/dicomweb/studies/${studyUid}/series/${seriesUid}`;
   const response = await fetch(`${base}/metadata`, { credentials: 'same-origin' });
-  performance.mark('nodus:metadata-response');
   if (!response.ok) throw new Error(`the series' metadata could not be read (HTTP ${response.status})`);
   const instances = ((await response.json()) as InstanceMetadata[]).filter(
     (instance) => value(instance, '7FE00010') !== undefined || instance['7FE00010'] !== undefined,
@@ -177,6 +174,7 @@ export async function openCtViewer(
   const priorImageIds = prior ? seriesImageIds(prior.studyUid, prior.seriesUid) : undefined;
   priorImageIds?.catch(() => undefined);
   const imageIds = await seriesImageIds(studyUid, seriesUid);
+  performance.mark('nodus:metadata-read');
   const panes: ViewportName[] = prior ? [...PLANES, 'prior'] : [...PLANES];
   const elementOf = (name: ViewportName) => (name === 'prior' ? prior!.element : elements[name]);
 
@@ -195,7 +193,7 @@ export async function openCtViewer(
   );
   ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
   const tools = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
-  for (const name of [WINDOW_LEVEL, PAN, ZOOM, SCROLL, CALIPER]) tools.addTool(name);
+  for (const name of TOOL_NAMES) tools.addTool(name);
   const { MouseBindings } = ToolEnums;
   const navigate = () => {
     tools.setToolActive(WINDOW_LEVEL, { bindings: [{ mouseButton: MouseBindings.Primary }] });
@@ -208,7 +206,6 @@ export async function openCtViewer(
   for (const name of panes) tools.addViewport(name, ENGINE_ID);
 
   const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
-  performance.mark('nodus:metadata-read');
   // For bench:workspace: when the axial plane first renders (blank until its frames are in).
   elements.axial.addEventListener(Enums.Events.IMAGE_RENDERED, () => performance.mark('nodus:first-render'), {
     once: true,
@@ -219,11 +216,7 @@ export async function openCtViewer(
     const { centerHu, widthHu } = DISPLAY_WINDOWS[preset];
     return { lower: centerHu - widthHu / 2, upper: centerHu + widthHu / 2 };
   };
-  await setVolumesForViewports(
-    engine,
-    [{ volumeId, callback: ({ volumeActor }) => void volumeActor }],
-    [...PLANES],
-  );
+  await setVolumesForViewports(engine, [{ volumeId }], [...PLANES]);
   performance.mark('nodus:volume-set');
   const applyWindow = () => {
     for (const name of panes) {
@@ -236,16 +229,16 @@ export async function openCtViewer(
   let priorShown = false;
   let priorFocus: number[] | undefined;
   applyWindow();
-  const priorLoaded = priorImageIds?.then(async (ids) => {
-    const priorVolumeId = `cornerstoneStreamingImageVolume:${prior!.seriesUid}`;
-    const stream = await streamVolume(priorVolumeId, ids);
-    await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
-    priorShown = true;
-    applyWindow();
-    if (priorFocus) centre('prior', priorFocus);
-    return stream.loaded;
-  });
-  priorLoaded?.catch(() => undefined);
+  void priorImageIds
+    ?.then(async (ids) => {
+      const priorVolumeId = `cornerstoneStreamingImageVolume:${prior!.seriesUid}`;
+      await streamVolume(priorVolumeId, ids);
+      await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
+      priorShown = true;
+      applyWindow();
+      if (priorFocus) centre('prior', priorFocus);
+    })
+    .catch(() => undefined);
 
   const listeners: (() => void)[] = [];
   const notify = () => listeners.forEach((listener) => listener());
@@ -366,11 +359,7 @@ export async function openCtViewer(
         navigate();
         engine.render();
       }
-      onCaliper({
-        longAxisMm: Math.max(long, short),
-        shortAxisMm: Math.min(long, short),
-        centreLps: [0, 1, 2].map((n) => (a[n]! + b[n]!) / 2) as [number, number, number],
-      });
+      onCaliper({ longAxisMm: Math.max(long, short), shortAxisMm: Math.min(long, short) });
     };
     const events = [ToolEnums.Events.ANNOTATION_COMPLETED, ToolEnums.Events.ANNOTATION_MODIFIED];
     for (const name of events) eventTarget.addEventListener(name, changed);
@@ -381,7 +370,6 @@ export async function openCtViewer(
 
   return {
     loaded,
-    priorLoaded,
     jumpTo,
     jumpPriorTo,
     setWindow(next) {

@@ -155,7 +155,20 @@ function maskOf(studyId: string, noduleId: string): Promise<[number, number, num
  * its volume, zoom, pan and window survive the reload.
  */
 let current:
-  { studyId: string; panes: HTMLElement; viewer: Promise<CtViewer>; selectedNoduleId?: string } | undefined;
+  | {
+      studyId: string;
+      prior: PriorView | undefined;
+      panes: HTMLElement;
+      viewer: Promise<CtViewer>;
+      selectedNoduleId?: string;
+    }
+  | undefined;
+
+/** A pane's caption: the plane, or "Prior" and the prior's date. */
+function paneLabel(name: ViewportName, prior: PriorView | undefined): string {
+  const words = t();
+  return name === 'prior' ? `${words.prior} ${prior?.detail.studyDate ?? ''}` : words[name];
+}
 
 function viewerFor(
   studyId: string,
@@ -173,9 +186,7 @@ function viewerFor(
     ]),
   ) as Record<Plane, HTMLDivElement>;
   const figure = (name: ViewportName, pane: HTMLDivElement) =>
-    element('figure', {}, pane, element('figcaption', { 'data-plane': name }, captionOf(name)));
-  const captionOf = (name: ViewportName) =>
-    name === 'prior' ? `${words.prior} ${prior?.detail.studyDate ?? ''}` : words[name];
+    element('figure', {}, pane, element('figcaption', { 'data-plane': name }, paneLabel(name, prior)));
   const priorPane = prior
     ? element('div', { class: 'plane', role: 'img', 'aria-label': words.prior })
     : undefined;
@@ -207,7 +218,7 @@ function viewerFor(
     (v) => v.loaded.finally(() => panes.setAttribute('aria-busy', 'false')),
     () => panes.setAttribute('aria-busy', 'false'),
   );
-  current = { studyId, panes, viewer };
+  current = { studyId, prior, panes, viewer };
   return current;
 }
 
@@ -233,7 +244,8 @@ export async function showStudy(
     .map(({ nodule }) => nodule);
   const words = t();
   const series = study.series.find((s) => s.volume !== null && s.seriesInstanceUid !== null);
-  const prior = await latestPrior(study);
+  // The prior is looked up once per study shown, not again after each action.
+  const prior = current?.studyId === studyId ? current.prior : await latestPrior(study);
   const comparisons = new Map(
     (study.review?.lungRads?.prior?.match.nodules ?? []).map((c) => [c.currentId, c]),
   );
@@ -255,8 +267,7 @@ export async function showStudy(
       for (const name of [...PLANES, 'prior'] as const) {
         const caption = shown!.panes.querySelector(`figcaption[data-plane="${name}"]`);
         const at = v.position(name);
-        const label = name === 'prior' ? `${words.prior} ${prior?.detail.studyDate ?? ''}` : words[name];
-        if (caption && at) caption.textContent = `${label} ${at.index} / ${at.count}`;
+        if (caption && at) caption.textContent = `${paneLabel(name, prior)} ${at.index} / ${at.count}`;
       }
     });
   };
