@@ -25,3 +25,16 @@ export const dicomUidParam = (name: string) =>
     .string()
     .refine(isDicomUid, 'must be a DICOM UID (digits and dots, at most 64 characters)')
     .openapi({ param: { name, in: 'path' }, example: '1.2.840.113619.2.55.3.1234' });
+
+const PointLpsSchema = z.tuple([z.number(), z.number(), z.number()]);
+
+/** Where a nodule's axes were measured (CaliperAxes): end points of the long and short axis, LPS mm. */
+export const CaliperAxesSchema = z
+  .object({
+    long: z.tuple([PointLpsSchema, PointLpsSchema]),
+    short: z.tuple([PointLpsSchema, PointLpsSchema]),
+  })
+  .openapi('CaliperAxes', {
+    description:
+      'end points of the long and the short axis on one axial slice, LPS mm, edge to edge (a bidirectional caliper)',
+  });

@@ -67,8 +67,9 @@ export const CODES = {
   algorithmName: code('111001', 'DCM', 'Algorithm Name'),
   algorithmVersion: code('111003', 'DCM', 'Algorithm Version'),
   // Measurements (CID 7469, CID 7464).
-  longAxis: code('103339001', 'SCT', 'Long axis'),
-  shortAxis: code('103340004', 'SCT', 'Short axis'),
+  // Code meanings as PS3.16 CID 7470 writes them (and OHIF's SR reader matches them).
+  longAxis: code('103339001', 'SCT', 'Long Axis'),
+  shortAxis: code('103340004', 'SCT', 'Short Axis'),
   diameter: code('81827009', 'SCT', 'Diameter'),
   volume: code('118565006', 'SCT', 'Volume'),
   attenuationCoefficient: code('112031', 'DCM', 'Attenuation Coefficient'),

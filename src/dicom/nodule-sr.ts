@@ -1,4 +1,5 @@
 import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
+import type { CaliperAxes } from '../shared/caliper-axes.js';
 import { DomainError } from '../shared/errors.js';
 import type { LungRadsCategory } from '../shared/lung-rads-category.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from './derived-object.js';
 import { SEGMENTATION_STORAGE, noduleLabel } from './nodule-seg.js';
 import { toPersonName } from './person-name.js';
+import { imageCaliper, type ImageCaliper } from './image-caliper.js';
 import type { SourceSeriesReferences } from './source-series-references.js';
 import { newUid } from './uid.js';
 
@@ -30,7 +32,17 @@ export type ReportedMeasurements = Pick<
   NoduleMeasurement,
   'longAxisMm' | 'shortAxisMm' | 'meanDiameterMm' | 'type'
 > &
-  Partial<Pick<NoduleMeasurement, 'volumeMm3' | 'meanHu' | 'solidComponentMm'>> & { score?: number };
+  Partial<Pick<NoduleMeasurement, 'volumeMm3' | 'meanHu' | 'solidComponentMm'>> & {
+    score?: number;
+    /** Where the axes were measured (LPS mm): written as SCOORDs on the source image they lie on. */
+    axesLps?: CaliperAxes | null | undefined;
+  };
+
+/**
+ * Tracking Identifier of a measurement group whose axes are on an image: the convention of cornerstone3D's
+ * SR adapters, under which OHIF v3 loads the group as a tracked bidirectional measurement.
+ */
+export const BIDIRECTIONAL_TRACKING_IDENTIFIER = 'Cornerstone3DTools@^0.1.0:Bidirectional';
 
 /** The radiologist who verified (signed off) the report: VERIFIED, with a person observer. */
 export interface ReportVerification {
@@ -109,11 +121,37 @@ export function writeNoduleStructuredReport(
     MeasuredValueSequence: [{ NumericValue: decimalString(value), MeasurementUnitsCodeSequence: [unit] }],
     ContentSequence: [...modifiers, ...algorithm],
   });
+  // An axis drawn on its image (TID 300 row 8, TID 320): a two-point polyline in that image's pixels.
+  const onImage = (caliper: ImageCaliper, axis: 'long' | 'short'): ContentItem[] => [
+    {
+      RelationshipType: 'INFERRED FROM',
+      ValueType: 'SCOORD',
+      GraphicType: 'POLYLINE',
+      GraphicData: caliper[axis],
+      ContentSequence: [
+        {
+          RelationshipType: 'SELECTED FROM',
+          ValueType: 'IMAGE',
+          ReferencedSOPSequence: [
+            {
+              ReferencedSOPClassUID: caliper.image.sopClassUid,
+              ReferencedSOPInstanceUID: caliper.image.sopInstanceUid,
+            },
+          ],
+        },
+      ],
+    },
+  ];
   const mean = [codeItem('HAS CONCEPT MOD', CODES.derivation, CODES.mean)];
 
   const groups = nodules.map((nodule, n): ContentItem => {
+    const caliper = nodule.axesLps ? imageCaliper(source, nodule.axesLps) : undefined;
     const content: ContentItem[] = [
-      text('HAS OBS CONTEXT', CODES.trackingIdentifier, noduleLabel(n)),
+      text(
+        'HAS OBS CONTEXT',
+        CODES.trackingIdentifier,
+        caliper ? BIDIRECTIONAL_TRACKING_IDENTIFIER : noduleLabel(n),
+      ),
       uidRef('HAS OBS CONTEXT', CODES.trackingUniqueIdentifier, options.trackingUids?.[n] ?? newUid()),
       codeItem('CONTAINS', CODES.finding, CODES.nodule),
       codeItem('HAS CONCEPT MOD', CODES.findingSite, CODES.lung),
@@ -132,8 +170,14 @@ export function writeNoduleStructuredReport(
     }
     content.push(
       uidRef('CONTAINS', CODES.sourceSeriesForSegmentation, source.series.seriesInstanceUid),
-      measurement(CODES.longAxis, nodule.longAxisMm, CODES.millimeter),
-      measurement(CODES.shortAxis, nodule.shortAxisMm, CODES.millimeter),
+      // Long axis first: OHIF takes the first NUM's SCOORD as the measurement's image.
+      measurement(CODES.longAxis, nodule.longAxisMm, CODES.millimeter, caliper && onImage(caliper, 'long')),
+      measurement(
+        CODES.shortAxis,
+        nodule.shortAxisMm,
+        CODES.millimeter,
+        caliper && onImage(caliper, 'short'),
+      ),
       measurement(CODES.diameter, nodule.meanDiameterMm, CODES.millimeter, mean),
     );
     if (nodule.volumeMm3 !== undefined)

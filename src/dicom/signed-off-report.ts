@@ -1,5 +1,6 @@
 import type { NoduleMeasurement } from '../inference/nodule-measurement.js';
 import type { NoduleType } from '../phantom/nodule-type.js';
+import type { CaliperAxes } from '../shared/caliper-axes.js';
 import type { LungRadsCategory } from '../shared/lung-rads-category.js';
 import type { CtVolume, Vec3 } from '../volume/volume.js';
 import { uidFromName } from './derived-object.js';
@@ -22,6 +23,8 @@ export interface SignedOffNodule {
   centreLps: Vec3;
   longAxisMm: number;
   shortAxisMm: number;
+  /** Where the axes lie, LPS mm: the SR draws them on their image (OHIF tracks them); null when typed. */
+  axesLps?: CaliperAxes | null | undefined;
   meanDiameterMm: number;
   type: NoduleType;
   volumeMm3?: number | undefined;

@@ -66,6 +66,7 @@ async function signedOffNodule(
     centreLps: nodule.centreLps as Vec3,
     longAxisMm: nodule.longAxisMm,
     shortAxisMm: nodule.shortAxisMm,
+    axesLps: nodule.axesLps,
     meanDiameterMm: nodule.meanDiameterMm,
     type: nodule.type,
     volumeMm3: nodule.volumeMm3 ?? undefined,

@@ -12,6 +12,12 @@ export interface SourceImage {
   positionLps: Vec3;
   /** Position along the slice normal (row x column direction), mm: the sort key of reconstructVolume. */
   normalOffsetMm: number;
+  /**
+   * The image plane: ImageOrientationPatient's row direction (along which the column index grows) and column
+   * direction (along which the row index grows), unit vectors in LPS, and PixelSpacing, [between rows, between
+   * columns] mm; undefined where the image states no PixelSpacing.
+   */
+  plane?: { rowDirection: Vec3; columnDirection: Vec3; pixelSpacingMm: [number, number] };
 }
 
 /**
@@ -145,12 +151,22 @@ function sourceSeriesReferencesFrom(headers: readonly Record<string, unknown>[])
       .map((h) => {
         const p = numbers(h.ImagePositionPatient)!;
         const positionLps: Vec3 = [p[0]!, p[1]!, p[2]!];
-        return {
+        const o = numbers(h.ImageOrientationPatient)!;
+        const spacing = numbers(h.PixelSpacing);
+        const image: SourceImage = {
           sopClassUid: text(h.SOPClassUID),
           sopInstanceUid: text(h.SOPInstanceUID),
           positionLps,
           normalOffsetMm: dot(positionLps, normal),
         };
+        if (spacing?.length === 2 && spacing.every((s) => s > 0)) {
+          image.plane = {
+            rowDirection: normalize([o[0]!, o[1]!, o[2]!]),
+            columnDirection: normalize([o[3]!, o[4]!, o[5]!]),
+            pixelSpacingMm: [spacing[0]!, spacing[1]!],
+          };
+        }
+        return image;
       })
       .sort((a, b) => a.normalOffsetMm - b.normalOffsetMm),
   };

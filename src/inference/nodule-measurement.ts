@@ -1,4 +1,5 @@
 import type { NoduleType } from '../phantom/nodule-type.js';
+import type { CaliperAxes } from '../shared/caliper-axes.js';
 import type { CtVolume, Vec3 } from '../volume/volume.js';
 
 /** A segmented nodule and its Lung-RADS measurements. Positions LPS mm, diameters on the axial plane. */
@@ -18,6 +19,8 @@ export interface NoduleMeasurement {
   longAxisMm: number;
   /** Longest diameter perpendicular to the long axis on that slice, mm. */
   shortAxisMm: number;
+  /** Where the two axes lie (LPS mm); absent only where a caller has no mask to measure on. */
+  axesLps?: CaliperAxes;
   /** (long + short) / 2 rounded to 0.1 mm: the Lung-RADS size. */
   meanDiameterMm: number;
   volumeMm3: number;
@@ -216,6 +219,7 @@ export function measureNodule(
     mask: { boxIjk: boundingBoxIjk, data },
     longAxisMm: Math.round(axes.long * 10) / 10,
     shortAxisMm: Math.round(axes.short * 10) / 10,
+    ...(axes.ends && { axesLps: axesInPatient(volume, axes.ends, [i0, j0, k0]) }),
     meanDiameterMm,
     volumeMm3: inside * spacing[0] * spacing[1] * spacing[2],
     meanHu: insideHu / inside,
@@ -702,6 +706,19 @@ function nearestIn(mask: Uint8Array, [w, h, d]: Vec3, ijk: Vec3, origin: Vec3, s
   return best;
 }
 
+/** The axes' end points of axialAxes (voxels of a box whose first voxel is `origin`), LPS mm. */
+function axesInPatient(
+  volume: CtVolume,
+  ends: NonNullable<AxialAxes['ends']>,
+  [i0, j0, k0]: Vec3,
+): CaliperAxes {
+  const point = ([x, y]: Vec2): Vec3 => ijkToLps(volume, [i0 + x, j0 + y, k0 + ends.z]);
+  return {
+    long: [point(ends.long[0]), point(ends.long[1])],
+    short: [point(ends.short[0]), point(ends.short[1])],
+  };
+}
+
 function ijkToLps(volume: CtVolume, ijk: Vec3): Vec3 {
   const d = volume.direction;
   const [si, sj, sk] = volume.spacingMm;
@@ -710,13 +727,26 @@ function ijkToLps(volume: CtVolume, ijk: Vec3): Vec3 {
   ) as Vec3;
 }
 
+/** The axial axes of a mask: lengths (mm) and, for a non-empty mask, where a caliper would put its ends. */
+export interface AxialAxes {
+  long: number;
+  short: number;
+  /**
+   * The slice z of the mask and the axes' end points on it, (x, y) in voxels of the mask's box (continuous:
+   * voxel centres at integers), edge to edge: each end lies half a pixel beyond the outermost pixel centre.
+   */
+  ends?: { z: number; long: [Vec2, Vec2]; short: [Vec2, Vec2] };
+}
+
+type Vec2 = [number, number];
+
 /**
  * Long and short axial axes of a mask (mm, edge to edge): the long axis is the longest chord between pixel
  * centres on any slice, plus one pixel; the short axis the largest extent perpendicular to it on that slice.
  */
-export function axialAxes(mask: Uint8Array, [w, h, d]: Vec3, spacing: Vec3): { long: number; short: number } {
+export function axialAxes(mask: Uint8Array, [w, h, d]: Vec3, spacing: Vec3): AxialAxes {
   const [si, sj] = spacing;
-  let best = { long: 0, short: 0 };
+  let best: AxialAxes = { long: 0, short: 0 };
   for (let z = 0; z < d; z += 1) {
     // Boundary pixels (a neighbour outside the mask) carry the extremes of every chord.
     const points: [number, number][] = [];
@@ -743,6 +773,7 @@ export function axialAxes(mask: Uint8Array, [w, h, d]: Vec3, spacing: Vec3): { l
     let long = 0;
     let longSquared = 0;
     let direction: [number, number] = [1, 0];
+    let longFrom = 0;
     const n = points.length;
     const px = Float64Array.from(points, (p) => p[0]);
     const py = Float64Array.from(points, (p) => p[1]);
@@ -759,6 +790,7 @@ export function axialAxes(mask: Uint8Array, [w, h, d]: Vec3, spacing: Vec3): { l
           long = length;
           longSquared = length * length;
           direction = [dx / length, dy / length];
+          longFrom = a;
         }
       }
     }
@@ -780,9 +812,37 @@ export function axialAxes(mask: Uint8Array, [w, h, d]: Vec3, spacing: Vec3): { l
         e[1] = Math.max(e[1], across);
       }
     }
-    let short = 0;
-    for (const [lo, hi] of extents.values()) short = Math.max(short, hi - lo);
-    best = { long: longMm, short: Math.min(longMm, short + pixelAlong(perpendicular)) };
+    let short = -1;
+    let shortAt: [number, number, number] = [0, 0, 0];
+    for (const [along, [lo, hi]] of extents) {
+      if (hi - lo > short) {
+        short = hi - lo;
+        shortAt = [along * bin, lo, hi];
+      }
+    }
+    const shortMm = Math.min(longMm, short + pixelAlong(perpendicular));
+    // End points in mm of the box (pixel centre (x, y) at (x*si, y*sj)), then in voxels.
+    const halfLong = pixelAlong(direction) / 2;
+    const start: Vec2 = [px[longFrom]! - direction[0] * halfLong, py[longFrom]! - direction[1] * halfLong];
+    const end: Vec2 = [start[0] + direction[0] * longMm, start[1] + direction[1] * longMm];
+    const [along, lo] = shortAt;
+    const halfShort = (shortMm - short) / 2;
+    const at = (a: number, b: number): Vec2 => [
+      a * direction[0] + b * perpendicular[0],
+      a * direction[1] + b * perpendicular[1],
+    ];
+    const shortStart = at(along, lo - halfShort);
+    const shortEnd = at(along, lo - halfShort + shortMm);
+    const voxels = ([x, y]: Vec2): Vec2 => [x / si, y / sj];
+    best = {
+      long: longMm,
+      short: shortMm,
+      ends: {
+        z,
+        long: [voxels(start), voxels(end)],
+        short: [voxels(shortStart), voxels(shortEnd)],
+      },
+    };
   }
   return best;
 }

@@ -22,36 +22,48 @@ export async function storeSignedOffObjects(
   const institutionId = await studyInstitution(deps.db, studyId);
   const stored: string[] = [];
   for (const object of [report.sr, report.seg]) {
-    if (!object) continue;
-    const header = readInstanceHeader(object.bytes);
-    const sha256 = datasetSha256(object.bytes);
-    const blobKey = instanceBlobKey(header, sha256);
-    const outcome = await registerInstance(
-      deps.db,
-      header,
-      {
-        blobKey,
-        sha256,
-        // Written by nodus itself: the same data set bytes are the same content.
-        contentDigest: sha256,
-        sizeBytes: object.bytes.byteLength,
-        source: 'nodus:signed-off-report',
-        metadata: dicomJsonFromPart10(object.bytes),
-      },
-      { kind: 'fixed', institutionId },
-      () => deps.blobs.put(blobKey, object.bytes),
-    );
-    if (outcome.outcome !== 'stored' && outcome.outcome !== 'duplicate') {
-      throw new DomainError(
-        'CONFLICT',
-        `the report object ${header.sopInstanceUid} could not be stored (${outcome.outcome})`,
-      );
-    }
-    // Nothing to process: the series is complete as written.
-    await markSeriesDone(deps.db, outcome.seriesId);
-    stored.push(header.sopInstanceUid);
+    if (object) stored.push(await storeDerivedObject(deps, institutionId, object.bytes));
   }
   return stored;
+}
+
+/**
+ * Stores a DICOM object nodus wrote (an SR or SEG of a study it holds) in its own series, in the institution
+ * given; the series is complete as written, so nothing processes it. Returns its SOP Instance UID; a repeat
+ * finds it stored.
+ */
+export async function storeDerivedObject(
+  deps: { db: Database; blobs: BlobStore },
+  institutionId: string,
+  bytes: Uint8Array,
+  source = 'nodus:signed-off-report',
+): Promise<string> {
+  const header = readInstanceHeader(bytes);
+  const sha256 = datasetSha256(bytes);
+  const blobKey = instanceBlobKey(header, sha256);
+  const outcome = await registerInstance(
+    deps.db,
+    header,
+    {
+      blobKey,
+      sha256,
+      // Written by nodus itself: the same data set bytes are the same content.
+      contentDigest: sha256,
+      sizeBytes: bytes.byteLength,
+      source,
+      metadata: dicomJsonFromPart10(bytes),
+    },
+    { kind: 'fixed', institutionId },
+    () => deps.blobs.put(blobKey, bytes),
+  );
+  if (outcome.outcome !== 'stored' && outcome.outcome !== 'duplicate') {
+    throw new DomainError(
+      'CONFLICT',
+      `the report object ${header.sopInstanceUid} could not be stored (${outcome.outcome})`,
+    );
+  }
+  await markSeriesDone(deps.db, outcome.seriesId);
+  return header.sopInstanceUid;
 }
 
 async function studyInstitution(db: Database, studyId: string): Promise<string> {

@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import dicomParser from 'dicom-parser';
+import { eq } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
@@ -10,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { installedOhifDir, ohifViewerApp } from '../../src/api/viewer/ohif-viewer.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
+import { writeNoduleStructuredReport } from '../../src/dicom/nodule-sr.js';
+import {
+  sourceSeriesReferencesFromBytes,
+  type SourceImage,
+} from '../../src/dicom/source-series-references.js';
+import type { CaliperAxes } from '../../src/shared/caliper-axes.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
+import { storeDerivedObject } from '../../src/ingest/store-signed-off-objects.js';
+import { institutions } from '../../src/db/schema/index.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { callerWithRole } from '../fixtures/authorized.js';
 import { luminanceStats, pngLuminance } from '../fixtures/png-pixels.js';
@@ -34,6 +43,17 @@ function listen(
 }
 const origin = (server: ServerType) => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
+/** A point of an image given in its pixel coordinates (the top left pixel's centre at 0.5, 0.5), LPS mm. */
+function imagePointLps(image: SourceImage, column: number, row: number): [number, number, number] {
+  const { rowDirection, columnDirection, pixelSpacingMm } = image.plane!;
+  return [0, 1, 2].map(
+    (a) =>
+      image.positionLps[a]! +
+      (column - 0.5) * pixelSpacingMm[1] * rowDirection[a]! +
+      (row - 0.5) * pixelSpacingMm[0] * columnDirection[a]!,
+  ) as [number, number, number];
+}
+
 function pixelSha256(bytes: Uint8Array): string {
   return createHash('sha256').update(storedPixelData(bytes)).digest('hex');
 }
@@ -50,6 +70,9 @@ describe.skipIf(!sampleDir || !ohifDir)(
     const study = testUid();
     const series = testUid();
     const sent: Uint8Array[] = [];
+    /** The SR's nodule: a bidirectional caliper on the 13th image, 20.4 x 12.2 mm. */
+    let caliperImageNumber = 0;
+    const reported = { longAxisMm: 20.4, shortAxisMm: 12.2, meanDiameterMm: 16.3, type: 'solid' as const };
 
     beforeAll(async () => {
       services = await connectTestServices();
@@ -74,6 +97,29 @@ describe.skipIf(!sampleDir || !ohifDir)(
         sent.push(bytes);
         await storeInstance(ingest, bytes, 'test');
       }
+      // An SR as nodus writes it, its nodule's axes on one image: OHIF must load it as tracked measurements.
+      const source = sourceSeriesReferencesFromBytes(sent);
+      const image = source.images[12]!;
+      caliperImageNumber =
+        sent.findIndex(
+          (bytes) => dicomParser.parseDicom(bytes).string('x00080018') === image.sopInstanceUid,
+        ) + 1;
+      const [ps] = image.plane!.pixelSpacingMm;
+      const [c, r] = [180, 300];
+      const axesLps: CaliperAxes = {
+        long: [imagePointLps(image, c - 10.2 / ps, r), imagePointLps(image, c + 10.2 / ps, r)],
+        short: [imagePointLps(image, c, r - 6.1 / ps), imagePointLps(image, c, r + 6.1 / ps)],
+      };
+      const sr = writeNoduleStructuredReport(source, [{ ...reported, axesLps }], {
+        algorithmName: 'nodus-detector',
+        algorithmVersion: '2.0.0',
+        seriesDescription: 'nodus nodule report',
+      });
+      const [institution] = await services.database.db
+        .select({ id: institutions.id })
+        .from(institutions)
+        .where(eq(institutions.code, institutionCode(hospital)));
+      await storeDerivedObject(ingest, institution!.id, sr, 'test');
       const api = createApp({
         db: services.database.db,
         seriesWorkflows: {} as AppDeps['seriesWorkflows'],
@@ -160,7 +206,8 @@ describe.skipIf(!sampleDir || !ohifDir)(
       );
       expect(result).toEqual({
         studies: 1,
-        series: 1,
+        // The CT and the SR.
+        series: 2,
         instances: SLICES,
         frameSha256: pixelSha256(sent[0]!),
         instanceBytes: sent[0]!.byteLength,
@@ -199,6 +246,32 @@ describe.skipIf(!sampleDir || !ohifDir)(
       expect(
         await page.evaluate(() => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated),
       ).toBe(true);
+      await page.close();
+    });
+
+    it("OHIF loads nodus's SR as tracked measurements: the bidirectional caliper is on its image", async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${origin(viewerServer)}/?requestType=STUDY&studyUID=${study}&token=${token}`);
+      await page.waitForURL(/\/viewer\?StudyInstanceUIDs=/);
+      await page.locator('.cornerstone-canvas').first().waitFor({ state: 'visible', timeout: 90_000 });
+      // The SR's thumbnail in the study browser; opened, OHIF reads it and offers nothing to confirm.
+      await page.getByText('nodus nodule report', { exact: true }).dblclick({ timeout: 30_000 });
+      const row = page.locator('[data-cy="measurement-table-row-0"]');
+      // OHIF asks whether to track this study's measurements: the reader says yes, and they are loaded.
+      await page.getByRole('button', { name: 'Yes' }).click({ timeout: 30_000 });
+      await page.locator('[data-cy="trackedMeasurements-btn"]').click();
+      await row.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ohif-sr-tracked.png') });
+      // One tracked measurement: the nodule (the SR's Finding), its two axes, on the image the SR names.
+      expect(await page.locator('[data-cy^="measurement-table-row-"]').count()).toBe(1);
+      const text = (await row.textContent()) ?? '';
+      expect(text).toMatch(/Nodule/);
+      expect(text).toMatch(/L: 20\.4 mm/);
+      expect(text).toMatch(/W: 12\.2 mm/);
+      expect(text).toMatch(new RegExp(`I: ?${caliperImageNumber}$`));
+      expect(errors).toEqual([]);
       await page.close();
     });
 

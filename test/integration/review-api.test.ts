@@ -6,7 +6,7 @@ import { assessSeriesForReview } from '../../src/db/repositories/study-reviews.j
 import { auditEvents, reviewActions, series, studyReviews } from '../../src/db/schema/index.js';
 import type { UserRole } from '../../src/shared/roles.js';
 import { callerWithRole, type authorized } from '../fixtures/authorized.js';
-import { seedScreenedStudy } from '../fixtures/screened-study.js';
+import { seedScreenedStudy, type SeededNodule } from '../fixtures/screened-study.js';
 import { connectTestServices, testLogger } from './services.js';
 
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access,
@@ -265,6 +265,77 @@ describe('review API on real PostgreSQL: worklist, study detail, review actions,
       assessed: false,
       reason: 'signed-off',
     });
+  });
+
+  it("keeps a caliper's end points with its lengths, clears them when a length is typed, refuses ones that disagree", async () => {
+    const db = services.database.db;
+    // An axial caliper at z = -100: long axis along x, short along y (LPS mm).
+    const caliper = (long: number, short: number) => ({
+      long: [
+        [50 - long / 2, 20, -100],
+        [50 + long / 2, 20, -100],
+      ],
+      short: [
+        [50, 20 - short / 2, -100],
+        [50, 20 + short / 2, -100],
+      ],
+    });
+    const { studyId } = await seedScreenedStudy(db, {
+      institutionCode: A,
+      studyDate: '2025-05-06',
+      nodules: [{ ...solid(9, 8), axesLps: caliper(9, 8) as SeededNodule['axesLps'] }],
+    });
+    const rad = callers.radiologistA;
+    const nodule = async () =>
+      ((await (await rad.request(`/api/studies/${studyId}`)).json()) as Json).nodules[0] as Json;
+    const first = await nodule();
+    // The AI's axes come with its nodule.
+    expect(first.axesLps).toEqual(caliper(9, 8));
+    expect(first.ai.axesLps).toEqual(caliper(9, 8));
+
+    const measured = await post(rad, studyId, {
+      action: 'edit',
+      version: 0,
+      noduleId: first.noduleId,
+      changes: { longAxisMm: 10.4, shortAxisMm: 7.1, axesLps: caliper(10.4, 7.1) },
+    });
+    expect(measured.status).toBe(201);
+    expect((await nodule()).axesLps).toEqual(caliper(10.4, 7.1));
+    // A caliper 2 mm longer than the length stated with it, or with skewed axes, is refused.
+    for (const axesLps of [
+      caliper(12.4, 7.1),
+      {
+        ...caliper(10.4, 7.1),
+        short: [
+          [48, 18, -100],
+          [53, 23, -100],
+        ],
+      },
+    ]) {
+      const refused = await post(rad, studyId, {
+        action: 'edit',
+        version: 1,
+        noduleId: first.noduleId,
+        changes: { longAxisMm: 10.4, shortAxisMm: 7.1, axesLps },
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as Json).error.message).toMatch(/caliper/);
+    }
+    // The type alone keeps the axes; a typed length clears them (they would disagree).
+    await post(rad, studyId, {
+      action: 'edit',
+      version: 1,
+      noduleId: first.noduleId,
+      changes: { type: 'solid' },
+    });
+    expect((await nodule()).axesLps).toEqual(caliper(10.4, 7.1));
+    await post(rad, studyId, {
+      action: 'edit',
+      version: 2,
+      noduleId: first.noduleId,
+      changes: { longAxisMm: 11 },
+    });
+    expect(await nodule()).toMatchObject({ longAxisMm: 11, shortAxisMm: 7.1, axesLps: null });
   });
 
   it('compares with the prior study: a solid nodule growing past 8 mm is 4B', async () => {

@@ -9,6 +9,7 @@ import { institutionCode } from '../../src/db/repositories/instances.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
+import type { CaliperAxes } from '../../src/shared/caliper-axes.js';
 import { seriesWorkflows } from '../../src/temporal/series-workflows.js';
 import { createSeriesWorker, type SeriesWorkerHandle } from '../../src/temporal/worker.js';
 import { callerWithRole } from '../fixtures/authorized.js';
@@ -26,7 +27,22 @@ const SLICES = 133;
 
 interface Detail {
   review: { version: number; status: string; finalCategory: string | null };
-  nodules: { noduleId: string; origin: string; decision: string; longAxisMm: number | null }[];
+  nodules: {
+    noduleId: string;
+    origin: string;
+    decision: string;
+    longAxisMm: number | null;
+    axesLps: CaliperAxes | null;
+  }[];
+}
+
+/** Every content item of a naturalized SR content tree, depth first. */
+function contentItems(node: Record<string, unknown>, out: Record<string, unknown>[] = []) {
+  for (const child of (node.ContentSequence as Record<string, unknown>[] | undefined) ?? []) {
+    out.push(child);
+    contentItems(child, out);
+  }
+  return out;
 }
 
 /** Every NumericValue in a naturalized SR content tree (TID 1500 measurements). */
@@ -253,7 +269,8 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
         version: (await detail()).review.version,
         action: 'edit',
         noduleId: await row(0).getAttribute('data-nodule-id'),
-        changes: { shortAxisMm: 4.5 },
+        // Not a length: the caliper's end points stay with the nodule.
+        changes: { suspiciousFeatures: false },
       }),
     });
     expect(other.status).toBe(201);
@@ -283,8 +300,18 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
     expect(log.actions.map((a) => a.action)).toEqual(['accept', 'reject', 'edit', 'edit', 'add', 'sign-off']);
     const sr = await caller.request(`/api/studies/${studyId}/sr`);
     expect(sr.status).toBe(200);
-    const values = numericValues(readNaturalized(new Uint8Array(await sr.arrayBuffer())));
+    const report = readNaturalized(new Uint8Array(await sr.arrayBuffer()));
+    const values = numericValues(report);
     expect(values).toContain(6.5);
     expect(values).toContain(measured);
+    // The caliper's end points were kept (they span its length) and the SR draws them on the axial image
+    // (what OHIF loads as a tracked measurement); the typed nodule has none.
+    const edited = after.nodules.find((n) => n.origin === 'ai')!;
+    const [a, b] = edited.axesLps!.long;
+    expect(Math.hypot(b[0] - a[0], b[1] - a[1], b[2] - a[2])).toBeCloseTo(measured, 0);
+    expect(added.axesLps).toBeNull();
+    const items = contentItems(report);
+    expect(items.filter((i) => i.TextValue === 'Cornerstone3DTools@^0.1.0:Bidirectional')).toHaveLength(1);
+    expect(items.filter((i) => i.ValueType === 'SCOORD' && i.GraphicType === 'POLYLINE')).toHaveLength(2);
   });
 });

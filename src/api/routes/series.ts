@@ -11,7 +11,7 @@ import { SERIES_STATUSES } from '../../shared/series-status.js';
 import type { SeriesWorkflows } from '../../temporal/series-workflows.js';
 import { principalOf, type AppEnv } from '../app.js';
 import { audit } from '../audit.js';
-import { dicomUidParam, errorResponse } from '../schemas.js';
+import { CaliperAxesSchema, dicomUidParam, errorResponse } from '../schemas.js';
 
 const SeriesParams = z.object({ seriesInstanceUid: dicomUidParam('seriesInstanceUid') });
 
@@ -69,6 +69,7 @@ const FindingSchema = z
     shortAxisMm: z
       .number()
       .openapi({ description: 'longest axial diameter perpendicular to the long axis, mm' }),
+    axesLps: CaliperAxesSchema.nullable(),
     meanDiameterMm: z.number().openapi({ description: '(long + short) / 2 to 0.1 mm: the Lung-RADS size' }),
     volumeMm3: z.number(),
     meanHu: z.number(),

@@ -15,7 +15,7 @@ import { REVIEWER_ROLES } from '../../shared/roles.js';
 import { principalOf, type AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { authorizeStudy } from '../study-access.js';
-import { errorResponse } from '../schemas.js';
+import { CaliperAxesSchema, errorResponse } from '../schemas.js';
 
 const security = [{ bearer: [] }];
 const readErrors = {
@@ -135,6 +135,10 @@ const Measurements = z.object({
   centreLps: z.tuple([z.number(), z.number(), z.number()]).optional().openapi({ description: 'LPS mm' }),
   longAxisMm: z.number().positive().max(300).optional(),
   shortAxisMm: z.number().positive().max(300).optional(),
+  axesLps: CaliperAxesSchema.optional().openapi({
+    description:
+      "the caliper's end points (they must span longAxisMm and shortAxisMm within 0.5 mm); an edit that changes a length without them clears the stored ones",
+  }),
   type: NoduleTypeSchema.optional(),
   solidComponentMm: z.number().positive().max(300).nullable().optional(),
   volumeMm3: z.number().positive().nullable().optional(),
@@ -236,6 +240,7 @@ function detailView(detail: StudyDetail, identity: boolean) {
       centreLps: nodule.centreLps,
       longAxisMm: nodule.longAxisMm,
       shortAxisMm: nodule.shortAxisMm,
+      axesLps: nodule.axesLps,
       meanDiameterMm: nodule.meanDiameterMm,
       volumeMm3: nodule.volumeMm3,
       type: nodule.type,

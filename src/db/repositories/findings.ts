@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq } from 'drizzle-orm';
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import { DomainError } from '../../shared/errors.js';
 import type { Database } from '../client.js';
 import { findings, inferenceRuns, models, series, volumes } from '../schema/index.js';
@@ -20,6 +21,8 @@ export interface FindingRecord {
   boundingBoxIjk: number[];
   longAxisMm: number;
   shortAxisMm: number;
+  /** Where the axes lie, LPS mm; null for runs stored before the axes were recorded. */
+  axesLps: CaliperAxes | null;
   meanDiameterMm: number;
   volumeMm3: number;
   meanHu: number;
@@ -181,6 +184,7 @@ export async function latestSeriesFindings(
       boundingBoxIjk: findings.boundingBoxIjk,
       longAxisMm: findings.longAxisMm,
       shortAxisMm: findings.shortAxisMm,
+      axesLps: findings.axesLps,
       meanDiameterMm: findings.meanDiameterMm,
       volumeMm3: findings.volumeMm3,
       meanHu: findings.meanHu,

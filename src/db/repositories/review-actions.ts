@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { NoduleType } from '../../phantom/nodule-type.js';
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import { DomainError } from '../../shared/errors.js';
 import type { LungRadsCategory } from '../../shared/lung-rads-category.js';
 import type { RejectReason } from '../../shared/review.js';
@@ -18,6 +19,8 @@ export interface NoduleMeasurementChanges {
   centreLps?: [number, number, number] | undefined;
   longAxisMm?: number | undefined;
   shortAxisMm?: number | undefined;
+  /** The caliper's end points; an edit that changes a length without them clears the stored ones. */
+  axesLps?: CaliperAxes | undefined;
   type?: NoduleType | undefined;
   solidComponentMm?: number | null | undefined;
   volumeMm3?: number | null | undefined;
@@ -52,9 +55,37 @@ export interface ReviewActionResult {
 /** Round to 0.1 mm, the precision Lung-RADS asks for. */
 const tenth = (mm: number) => Math.round(mm * 10) / 10;
 
+/** How far a caliper's axis may be from the length stated with it: the lengths come rounded to 0.1 mm. */
+const CALIPER_TOLERANCE_MM = 0.5;
+/** Largest |cos| between the caliper's axes: a bidirectional caliper's are perpendicular. */
+const CALIPER_MAX_COSINE = 0.1;
+
+/** A caliper must span the lengths stated with it, its axes at right angles; else VALIDATION_FAILED. */
+function checkCaliper({ long, short }: CaliperAxes, longAxisMm: number, shortAxisMm: number): void {
+  const along = (points: CaliperAxes['long']) => points[1].map((v, a) => v - points[0][a]!);
+  const u = along(long);
+  const v = along(short);
+  const length = (w: number[]) => Math.hypot(...w);
+  for (const [name, axis, stated] of [
+    ['long', u, longAxisMm],
+    ['short', v, shortAxisMm],
+  ] as const) {
+    if (Math.abs(length(axis) - stated) > CALIPER_TOLERANCE_MM) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `the caliper's ${name} axis measures ${length(axis).toFixed(1)} mm, not ${stated} mm`,
+      );
+    }
+  }
+  const cosine = Math.abs(u.reduce((s, x, a) => s + x * v[a]!, 0)) / (length(u) * length(v) || 1);
+  if (cosine > CALIPER_MAX_COSINE) {
+    throw new DomainError('VALIDATION_FAILED', "the caliper's axes are not perpendicular");
+  }
+}
+
 /** The nodule's values after applying `changes`; inconsistent measurements are VALIDATION_FAILED. */
 function measuredValues(
-  base: NoduleMeasurementChanges & Partial<ReviewedNoduleRow>,
+  base: Omit<NoduleMeasurementChanges, 'axesLps'> & Partial<ReviewedNoduleRow>,
   changes: NoduleMeasurementChanges,
 ) {
   const merged = {
@@ -70,6 +101,9 @@ function measuredValues(
   if (short > long) {
     throw new DomainError('VALIDATION_FAILED', `shortAxisMm (${short}) exceeds longAxisMm (${long})`);
   }
+  const lengthsChanged = changes.longAxisMm !== undefined || changes.shortAxisMm !== undefined;
+  const axesLps = changes.axesLps ?? (lengthsChanged ? null : (base.axesLps ?? null));
+  if (changes.axesLps) checkCaliper(changes.axesLps, long, short);
   const meanDiameterMm = tenth((long + short) / 2);
   const solid = type === 'part-solid' ? (merged.solidComponentMm ?? null) : null;
   if (type === 'part-solid' && solid === null) {
@@ -85,6 +119,7 @@ function measuredValues(
     ...(merged.centreLps !== undefined && { centreLps: merged.centreLps }),
     longAxisMm: long,
     shortAxisMm: short,
+    axesLps,
     meanDiameterMm,
     type,
     solidComponentMm: solid,

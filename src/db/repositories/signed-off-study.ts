@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import type { NoduleType } from '../../phantom/nodule-type.js';
 import { DomainError } from '../../shared/errors.js';
 import type { LungRadsCategory } from '../../shared/lung-rads-category.js';
@@ -26,6 +27,8 @@ export interface SignedOffNoduleRecord {
   centreLps: number[];
   longAxisMm: number;
   shortAxisMm: number;
+  /** Where the axes lie (the AI's or the reader's caliper), LPS mm; null when typed. */
+  axesLps: CaliperAxes | null;
   meanDiameterMm: number;
   volumeMm3: number | null;
   type: NoduleType;
@@ -114,6 +117,7 @@ export async function loadSignedOffStudy(db: Database, studyId: string): Promise
     centreLps: nodule.centreLps,
     longAxisMm: nodule.longAxisMm,
     shortAxisMm: nodule.shortAxisMm,
+    axesLps: nodule.axesLps,
     meanDiameterMm: nodule.meanDiameterMm,
     volumeMm3: nodule.volumeMm3,
     type: nodule.type,

@@ -84,6 +84,7 @@ function prepareStudyDetail(db: Database) {
           score: findings.score,
           longAxisMm: findings.longAxisMm,
           shortAxisMm: findings.shortAxisMm,
+          axesLps: findings.axesLps,
           meanDiameterMm: findings.meanDiameterMm,
           volumeMm3: findings.volumeMm3,
           meanHu: findings.meanHu,

@@ -227,6 +227,7 @@ export async function assessSeriesForReview(
           centreLps: f.centreLps,
           longAxisMm: f.longAxisMm,
           shortAxisMm: f.shortAxisMm,
+          axesLps: f.axesLps,
           meanDiameterMm: f.meanDiameterMm,
           volumeMm3: f.volumeMm3,
           type: f.type,

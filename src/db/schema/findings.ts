@@ -2,12 +2,14 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   text,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import { id, timestamps } from './columns.js';
 import { inferenceRuns } from './inference-runs.js';
 import { series } from './series.js';
@@ -32,6 +34,8 @@ export const findings = pgTable(
     boundingBoxIjk: integer().array().notNull(),
     longAxisMm: doublePrecision().notNull(),
     shortAxisMm: doublePrecision().notNull(),
+    /** Where the long and short axes were measured (end points, LPS mm); null for runs before 0009. */
+    axesLps: jsonb().$type<CaliperAxes>(),
     /** Mean of long and short axis, rounded to 0.1 mm: the Lung-RADS size. */
     meanDiameterMm: doublePrecision().notNull(),
     volumeMm3: doublePrecision().notNull(),

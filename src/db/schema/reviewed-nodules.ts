@@ -2,12 +2,14 @@ import {
   boolean,
   doublePrecision,
   index,
+  jsonb,
   pgEnum,
   pgTable,
   text,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import { id, timestamps } from './columns.js';
 import { findings, noduleType } from './findings.js';
 import { series } from './series.js';
@@ -45,6 +47,11 @@ export const reviewedNodules = pgTable(
     centreLps: doublePrecision().array().notNull(),
     longAxisMm: doublePrecision().notNull(),
     shortAxisMm: doublePrecision().notNull(),
+    /**
+     * Where the axes lie (end points, LPS mm): the AI's, or the reader's caliper; null when the lengths were
+     * typed (or an edit changed them without a caliper), so they never disagree with the lengths.
+     */
+    axesLps: jsonb().$type<CaliperAxes>(),
     /** (long + short) / 2 to 0.1 mm: the Lung-RADS size. */
     meanDiameterMm: doublePrecision().notNull(),
     volumeMm3: doublePrecision(),

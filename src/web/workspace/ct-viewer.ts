@@ -5,6 +5,7 @@
 //
 // Mouse: left drag window/level, middle drag pan, right drag zoom, wheel scroll. The caliper (bidirectional
 // tool) and the add-nodule click take the left button while they are on.
+import type { CaliperAxes } from '../../shared/caliper-axes.js';
 import {
   cache,
   Enums,
@@ -41,10 +42,12 @@ export type Plane = (typeof PLANES)[number];
 /** The panes: the current study's three planes, and the prior's axial plane. */
 export type ViewportName = Plane | 'prior';
 
-/** A caliper drawn on the image: the long axis and the perpendicular short axis, in mm. */
+/** A caliper drawn on the image: the long axis and the perpendicular short axis, in mm, and their ends. */
 export interface Caliper {
   longAxisMm: number;
   shortAxisMm: number;
+  /** The axes' end points, LPS mm. */
+  axesLps: CaliperAxes;
 }
 
 export interface CtViewer {
@@ -206,6 +209,7 @@ export async function openCtViewer(
   for (const name of panes) tools.addViewport(name, ENGINE_ID);
 
   const volumeId = `cornerstoneStreamingImageVolume:${seriesUid}`;
+  const priorVolumeId = `cornerstoneStreamingImageVolume:${prior?.seriesUid ?? 'none'}`;
   // For bench:workspace: when the axial plane first renders (blank until its frames are in).
   elements.axial.addEventListener(Enums.Events.IMAGE_RENDERED, () => performance.mark('nodus:first-render'), {
     once: true,
@@ -231,7 +235,6 @@ export async function openCtViewer(
   applyWindow();
   void priorImageIds
     ?.then(async (ids) => {
-      const priorVolumeId = `cornerstoneStreamingImageVolume:${prior!.seriesUid}`;
       await streamVolume(priorVolumeId, ids);
       await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
       priorShown = true;
@@ -288,14 +291,23 @@ export async function openCtViewer(
     engine.render();
   };
 
-  /** Moves a viewport's camera so that `point` is its focal point (same view direction and zoom). */
+  /**
+   * Moves a viewport's camera so that `point`, moved onto the nearest slice of the pane's volume, is its focal
+   * point (same view direction and zoom): the pane shows an acquired slice, not one interpolated between two,
+   * and a caliper drawn there lies on that slice's image.
+   */
   function centre(name: ViewportName, point: number[]): void {
     const viewport = engine.getViewport(name);
     const camera = viewport.getCamera();
     const focal = camera.focalPoint!;
-    const delta = [0, 1, 2].map((a) => (point[a] ?? 0) - focal[a]!);
+    const target = onNearestSlice(
+      cache.getVolume(name === 'prior' ? priorVolumeId : volumeId),
+      point,
+      camera.viewPlaneNormal!,
+    );
+    const delta = [0, 1, 2].map((a) => target[a]! - focal[a]!);
     viewport.setCamera({
-      focalPoint: point.slice(0, 3) as Types.Point3,
+      focalPoint: target,
       position: camera.position!.map((p, a) => p + delta[a]!) as Types.Point3,
     });
   }
@@ -354,12 +366,20 @@ export async function openCtViewer(
       const [a, b, c, d] = points as [Types.Point3, Types.Point3, Types.Point3, Types.Point3];
       const long = distanceMm(a, b);
       const short = distanceMm(c, d);
+      const ends = (p: Types.Point3, q: Types.Point3): CaliperAxes['long'] => [
+        [p[0], p[1], p[2]],
+        [q[0], q[1], q[2]],
+      ];
       if (event.type === String(ToolEnums.Events.ANNOTATION_COMPLETED)) {
         // Drawn: the left button returns to window/level; the caliper's handles can still be moved.
         navigate();
         engine.render();
       }
-      onCaliper({ longAxisMm: Math.max(long, short), shortAxisMm: Math.min(long, short) });
+      onCaliper(
+        long >= short
+          ? { longAxisMm: long, shortAxisMm: short, axesLps: { long: ends(a, b), short: ends(c, d) } }
+          : { longAxisMm: short, shortAxisMm: long, axesLps: { long: ends(c, d), short: ends(a, b) } },
+      );
     };
     const events = [ToolEnums.Events.ANNOTATION_COMPLETED, ToolEnums.Events.ANNOTATION_MODIFIED];
     for (const name of events) eventTarget.addEventListener(name, changed);
@@ -398,4 +418,31 @@ export async function openCtViewer(
       cache.removeVolumeLoadObject(segmentationId);
     },
   };
+}
+
+/**
+ * `point` (LPS mm) moved along the volume axis nearest to a view's normal onto the centre of the nearest
+ * slice across that axis; unchanged when the volume is not there yet.
+ */
+function onNearestSlice(
+  volume: Types.IImageVolume | undefined,
+  point: number[],
+  normal: Types.Point3,
+): Types.Point3 {
+  const target = [point[0] ?? 0, point[1] ?? 0, point[2] ?? 0] as Types.Point3;
+  if (!volume) return target;
+  const { origin, direction, spacing, dimensions } = volume;
+  const axisOf = (a: number) => [direction[3 * a]!, direction[3 * a + 1]!, direction[3 * a + 2]!];
+  const along = (u: number[], v: number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
+  const axis = [0, 1, 2].reduce((best, a) =>
+    Math.abs(along(axisOf(a), normal)) > Math.abs(along(axisOf(best), normal)) ? a : best,
+  );
+  const u = axisOf(axis);
+  const offset = along(
+    [0, 1, 2].map((a) => target[a]! - origin[a]!),
+    u,
+  );
+  const slice = Math.min(Math.max(Math.round(offset / spacing[axis]!), 0), dimensions[axis]! - 1);
+  const shift = slice * spacing[axis]! - offset;
+  return target.map((v, a) => v + shift * u[a]!) as Types.Point3;
 }

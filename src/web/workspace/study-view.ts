@@ -9,6 +9,7 @@ import { REJECT_REASONS } from '../../shared/review.js';
 import {
   openCtViewer,
   PLANES,
+  type Caliper,
   type CtViewer,
   type Plane,
   type ViewportName,
@@ -438,11 +439,14 @@ export async function showStudy(
     const cancel = element('button', { type: 'button' }, words.cancel);
     // The caliper: drawn on the image, its axes fill the fields (they stay editable by hand).
     const caliper = element('button', { type: 'button', 'aria-pressed': 'false' }, words.caliper);
+    // The last caliper drawn: its end points go with the lengths while the fields still show its values.
+    let drawn: Caliper | undefined;
     const startCaliper = () =>
       void viewer?.then((v) => {
         caliper.setAttribute('aria-pressed', 'true');
         hint.textContent = words.caliperHint;
         v.measure((axes) => {
+          drawn = axes;
           long.value = axes.longAxisMm.toFixed(1);
           short.value = axes.shortAxisMm.toFixed(1);
         });
@@ -476,7 +480,14 @@ export async function showStudy(
       event.preventDefault();
       close();
       const typed: Draft = { ...values, longAxisMm: long.value, shortAxisMm: short.value, type: type.value };
-      const measured = { longAxisMm: Number(long.value), shortAxisMm: Number(short.value), type: type.value };
+      const caliperShown =
+        drawn && long.value === drawn.longAxisMm.toFixed(1) && short.value === drawn.shortAxisMm.toFixed(1);
+      const measured = {
+        longAxisMm: Number(long.value),
+        shortAxisMm: Number(short.value),
+        type: type.value,
+        ...(caliperShown && { axesLps: drawn!.axesLps }),
+      };
       void (values.kind === 'add'
         ? act(
             {

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEGMENTATION_STORAGE } from '../../../src/dicom/nodule-seg.js';
-import { COMPREHENSIVE_3D_SR_STORAGE, writeNoduleStructuredReport } from '../../../src/dicom/nodule-sr.js';
+import {
+  BIDIRECTIONAL_TRACKING_IDENTIFIER,
+  COMPREHENSIVE_3D_SR_STORAGE,
+  writeNoduleStructuredReport,
+} from '../../../src/dicom/nodule-sr.js';
+import type { SourceImage } from '../../../src/dicom/source-series-references.js';
+import type { Vec3 } from '../../../src/volume/volume.js';
 import { newUid } from '../../../src/dicom/uid.js';
 import { LUNG_RADS_CATEGORIES, type LungRadsCategory } from '../../../src/shared/lung-rads-category.js';
 import { dciodvfy, messagesOfOurs } from '../../fixtures/dciodvfy.js';
@@ -141,7 +147,10 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
       groups.forEach((group, n) => {
         const nodule = item.nodules[n]!;
         expect(conceptOf(group)).toBe('125007');
-        expect(childWith(group, '112039')?.TextValue).toBe(`Nodule ${n + 1}`);
+        // With its axes on an image, the group follows cornerstone3D's convention (OHIF tracks it).
+        expect(childWith(group, '112039')?.TextValue).toBe(
+          nodule.axesLps ? BIDIRECTIONAL_TRACKING_IDENTIFIER : `Nodule ${n + 1}`,
+        );
         expect(childWith(group, '112040')?.UID).toBe(trackingUids[n]);
         expect(items(childWith(group, '121071')?.ConceptCodeSequence)[0]?.CodeValue).toBe('27925004');
         expect(items(childWith(group, '363698007')?.ConceptCodeSequence)[0]?.CodeValue).toBe('39607008');
@@ -179,6 +188,39 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
       expect(conceptCodeOf(childWith(group, 'RID46010'))).toEqual(code);
     });
 
+    it('draws each axis as a two-point polyline on the image it lies on, which maps back to its LPS ends', () => {
+      const root = readNaturalized(withSeg) as Item;
+      const groups = childrenOf(childWith(root, '126010')!);
+      const withAxes = item.nodules.filter((nodule) => nodule.axesLps);
+      expect(withAxes.length).toBeGreaterThan(0);
+      groups.forEach((group, n) => {
+        const axes = item.nodules[n]!.axesLps;
+        for (const [codeValue, ends] of [
+          ['103339001', axes?.long],
+          ['103340004', axes?.short],
+        ] as const) {
+          const scoords = childrenOf(childWith(group, codeValue)!).filter((c) => c.ValueType === 'SCOORD');
+          if (!ends) {
+            expect(scoords).toEqual([]);
+            continue;
+          }
+          expect(scoords).toHaveLength(1);
+          const scoord = scoords[0]!;
+          expect(scoord.RelationshipType).toBe('INFERRED FROM');
+          expect(scoord.GraphicType).toBe('POLYLINE');
+          const [selected] = childrenOf(scoord);
+          expect(selected!.RelationshipType).toBe('SELECTED FROM');
+          const sop = items(selected!.ReferencedSOPSequence)[0]!;
+          const image = item.source.images.find((i) => i.sopInstanceUid === sop.ReferencedSOPInstanceUID)!;
+          expect(sop.ReferencedSOPClassUID).toBe(image.sopClassUid);
+          const data = (scoord.GraphicData as number[]).map(Number);
+          expect(data).toHaveLength(4);
+          const back = [pixelToLps(image, data[0]!, data[1]!), pixelToLps(image, data[2]!, data[3]!)];
+          back.forEach((point, e) => point.forEach((v, a) => expect(v).toBeCloseTo(ends[e]![a]!, 3)));
+        }
+      });
+    });
+
     it('leaves out the segment reference and the score when it has neither', () => {
       const root = readNaturalized(plain) as Item;
       const groups = childrenOf(childWith(root, '126010')!);
@@ -192,7 +234,53 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
   });
 }
 
+/** A point of an image in pixel coordinates (the top left pixel's centre at 0.5, 0.5), LPS mm. */
+function pixelToLps(image: SourceImage, column: number, row: number): Vec3 {
+  const { rowDirection, columnDirection, pixelSpacingMm } = image.plane!;
+  return [0, 1, 2].map(
+    (a) =>
+      image.positionLps[a]! +
+      (column - 0.5) * pixelSpacingMm[1] * rowDirection[a]! +
+      (row - 0.5) * pixelSpacingMm[0] * columnDirection[a]!,
+  ) as Vec3;
+}
+
 describeCase('synthetic 13 x 11 x 9 series', syntheticCase);
+
+describe('writeNoduleStructuredReport: axes on images', () => {
+  it('puts a caliper along the columns of slice 3 at the pixels it spans (centre (4, 5), 8 pixels long)', async () => {
+    const { source, volume, nodules } = await syntheticCase();
+    const root = readNaturalized(writeNoduleStructuredReport(source, [nodules[0]!], OPTIONS)) as Item;
+    const group = childrenOf(childWith(root, '126010')!)[0]!;
+    const scoord = (code: string) =>
+      childrenOf(childWith(group, code)!).find((c) => c.ValueType === 'SCOORD')!;
+    // Pixel (i, j)'s centre is (i + 0.5, j + 0.5): the long axis runs from i = 0 to i = 8 on row 5.
+    const long = (scoord('103339001').GraphicData as number[]).map(Number);
+    const short = (scoord('103340004').GraphicData as number[]).map(Number);
+    [0.5, 5.5, 8.5, 5.5].forEach((v, a) => expect(long[a]).toBeCloseTo(v, 4));
+    [4.5, 5.5 - 4.1 / 0.8 / 2, 4.5, 5.5 + 4.1 / 0.8 / 2].forEach((v, a) =>
+      expect(short[a]).toBeCloseTo(v, 4),
+    );
+    // On the image at slice 3 of the volume (its normal offset).
+    const offset = volume.originLps[2] + 3 * volume.spacingMm[2] * volume.direction[8];
+    const sop = items(childrenOf(scoord('103339001'))[0]!.ReferencedSOPSequence)[0]!;
+    const image = source.images.find((i) => i.sopInstanceUid === sop.ReferencedSOPInstanceUID)!;
+    expect(image.positionLps[2]).toBeCloseTo(offset, 4);
+  });
+
+  it('writes no SCOORD, and the plain label, for a caliper that is not on one image', async () => {
+    const { source, nodules } = await syntheticCase();
+    const axes = structuredClone(nodules[0]!.axesLps!);
+    axes.short[1][2] += 2; // 2 mm out of the slice: drawn on a coronal or sagittal plane
+    const root = readNaturalized(
+      writeNoduleStructuredReport(source, [{ ...nodules[0]!, axesLps: axes }], OPTIONS),
+    ) as Item;
+    const group = childrenOf(childWith(root, '126010')!)[0]!;
+    expect(childWith(group, '112039')?.TextValue).toBe('Nodule 1');
+    for (const code of ['103339001', '103340004'])
+      expect(childrenOf(childWith(group, code)!).filter((c) => c.ValueType === 'SCOORD')).toEqual([]);
+  });
+});
 
 describe('writeNoduleStructuredReport with a Lung-RADS category', () => {
   // RadLex: RID50134 "Lung-RADS assessment", its values RID50135 (0) to RID50141 (4X).

@@ -1,0 +1,2 @@
+ALTER TABLE "findings" ADD COLUMN "axes_lps" jsonb;--> statement-breakpoint
+ALTER TABLE "reviewed_nodules" ADD COLUMN "axes_lps" jsonb;
