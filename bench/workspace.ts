@@ -34,11 +34,13 @@ import { lidcSlices } from '../test/fixtures/sample-data.js';
 const RUNS = 3;
 /**
  * What the page measures of itself (performance.now(), ms), installed before its scripts run:
- *   firstImage(css): when a canvas matching `css` first shows the CT (a lit middle row);
+ *   firstImage(css): when a canvas matching `css` first shows the CT: its middle row lit and with at least
+ *     MIN_GREY_LEVELS grey levels (an empty volume, 0 HU, is a uniform bright slab: not counted);
  *   loaded(): when the study view's planes are no longer aria-busy (every frame in the volume);
  *   scroll(count): images per second over `count` arrow presses, each waited until the axial plane rendered.
  */
 const PROBES = `
+const MIN_GREY_LEVELS = 32;
 window.__bench = {
   firstImage: (css) => new Promise((resolve, reject) => {
     const until = performance.now() + 30000;
@@ -52,8 +54,14 @@ window.__bench = {
         if (!context || canvas.width < 64) continue;
         const row = context.getImageData(0, canvas.height >> 1, canvas.width, 1).data;
         let lit = 0;
-        for (let p = 0; p < row.length; p += 4) if (row[p] > 40) lit += 1;
-        if (lit > canvas.width / 8) return resolve(performance.now());
+        const levels = new Set();
+        for (let p = 0; p < row.length; p += 4) {
+          if (row[p] > 40) lit += 1;
+          levels.add(row[p]);
+        }
+        // CT, not an empty volume (0 HU everywhere is a uniform bright slab in the lung window): a lit row
+        // with the many grey levels of real anatomy.
+        if (lit > canvas.width / 8 && levels.size >= MIN_GREY_LEVELS) return resolve(performance.now());
       }
       requestAnimationFrame(look);
     };
@@ -66,10 +74,15 @@ window.__bench = {
     };
     check();
   }),
-  marks: (since) => performance.getEntriesByType('mark')
-    .filter((m) => m.name.startsWith('nodus:'))
-    .map((m) => m.name.slice(6) + ' ' + Math.round(m.startTime - since))
-    .join(', '),
+  marks: (since) => {
+    const frames = performance.getEntriesByType('resource').filter((r) => r.name.includes('/frames/'));
+    const first = (key) => Math.round(Math.min(...frames.map((r) => r[key])) - since);
+    return performance.getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('nodus:'))
+      .map((m) => m.name.slice(6) + ' ' + Math.round(m.startTime - since))
+      .concat(frames.length ? ['frame requested ' + first('startTime'), 'frame answered ' + first('responseEnd')] : [])
+      .join(', ');
+  },
   open: () => {
     const at = performance.now();
     document.querySelector('table a[href^="#/studies/"]').click();

@@ -99,7 +99,10 @@ let initialised = false;
 /** Starts cornerstone (its decoding workers included); the page calls it early, before a study opens. */
 export function initialiseViewer(): void {
   if (initialised) return;
-  initCore();
+  // Half-float textures instead of 32-bit floats: half the texture memory and upload, which is what a
+  // software renderer spends the first second on. Half floats hold every integer HU in [-2048, 2048] exactly
+  // (steps of 2 HU above: dense bone and metal), far wider than the lung and mediastinum windows.
+  initCore({ rendering: { preferSizeOverAccuracy: true }, debug: {} });
   // Frames come as stored: uncompressed ones are copied, JPEG / JPEG-LS / JPEG 2000 / RLE decoded in workers
   // whose codecs (WebAssembly) nodus serves itself under /workspace/wasm/.
   initLoader({
@@ -137,9 +140,71 @@ async function seriesImageIds(studyUid: string, seriesUid: string): Promise<stri
   return imageIds;
 }
 
-/** A streaming volume of the images, loading; `loaded` resolves when every frame is in it. */
-async function streamVolume(volumeId: string, imageIds: string[]): Promise<{ loaded: Promise<void> }> {
+/** Resolves on the next `type` event of `target`, or after `timeoutMs` (never rejects). */
+function eventOnce(target: EventTarget, type: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      target.removeEventListener(type, done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    target.addEventListener(type, done);
+  });
+}
+
+/** Slices on each side of the focus that load before the rest. */
+const FOCUS_SLAB = 2;
+/**
+ * While frames stream in, the panes are drawn again at most this often, ms. Cornerstone's own cadence (every
+ * 2 % of the frames) draws every pane some 50 times per series, which on a software renderer takes the CPU
+ * that decoding and the texture uploads need.
+ */
+const LOADING_RENDER_INTERVAL_MS = 300;
+
+/**
+ * A streaming volume of the images, loading; `loaded` resolves when every frame is in it. With `focusLps`,
+ * the slices around that point (the nodule shown first) load before the interleaved rest. `render` draws the
+ * panes that show it: at once for the first frame, then every LOADING_RENDER_INTERVAL_MS, and when done.
+ */
+async function streamVolume(
+  volumeId: string,
+  imageIds: string[],
+  render: () => void,
+  focusLps?: number[],
+): Promise<{ loaded: Promise<void> }> {
   const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
+  (volume as unknown as { autoRenderOnLoad: boolean }).autoRenderOnLoad = false;
+  let lastRender = 0;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const modified = (event: Event) => {
+    if ((event as CustomEvent<{ volumeId: string }>).detail.volumeId !== volumeId || pending) return;
+    pending = setTimeout(
+      () => {
+        pending = undefined;
+        lastRender = performance.now();
+        render();
+      },
+      Math.max(0, lastRender + LOADING_RENDER_INTERVAL_MS - performance.now()),
+    );
+  };
+  eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, modified);
+  if (focusLps) {
+    // The volume's image ids run along its k axis (cornerstone sorts them by position).
+    const { origin, direction, spacing } = volume;
+    const along = [0, 1, 2].reduce((s, a) => s + ((focusLps[a] ?? 0) - origin[a]!) * direction[6 + a]!, 0);
+    const k = Math.round(along / spacing[2]);
+    const positions = [0, -1, 1, -2, 2]
+      .slice(0, 2 * FOCUS_SLAB + 1)
+      .map((d) => k + d)
+      .filter((index) => index >= 0 && index < volume.imageIds.length);
+    utilities.imageRetrieveMetadataProvider.add(volumeId, {
+      stages: [
+        { id: 'focus', positions, priority: 4, requestType: Enums.RequestType.Thumbnail },
+        ...ProgressiveRetrieveImages.interleavedRetrieveStages.stages,
+      ],
+    });
+  }
   const loaded = new Promise<void>((resolve, reject) => {
     volume.load?.((...args: unknown[]) => {
       if ((args[0] as { success?: boolean } | undefined)?.success === false)
@@ -148,6 +213,9 @@ async function streamVolume(volumeId: string, imageIds: string[]): Promise<{ loa
     const done = (event: Event) => {
       if ((event as CustomEvent<{ volumeId: string }>).detail.volumeId !== volumeId) return;
       eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
+      eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, modified);
+      clearTimeout(pending);
+      render();
       resolve();
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, done);
@@ -164,13 +232,15 @@ export interface PriorSeries {
 
 /**
  * Opens series `seriesUid` of study `studyUid`; the three planes fill `elements` in PLANES order, and a
- * prior's series (when given) its own axial pane, loaded after the current one.
+ * prior's series (when given) its own axial pane, loaded after the current one. The slices around
+ * `focusLps` (LPS mm: the nodule shown first) load first.
  */
 export async function openCtViewer(
   elements: Record<Plane, HTMLDivElement>,
   studyUid: string,
   seriesUid: string,
   prior?: PriorSeries,
+  focusLps?: number[],
 ): Promise<CtViewer> {
   initialiseViewer();
   performance.mark('nodus:viewer-open');
@@ -214,12 +284,29 @@ export async function openCtViewer(
   elements.axial.addEventListener(Enums.Events.IMAGE_RENDERED, () => performance.mark('nodus:first-render'), {
     once: true,
   });
-  const { loaded } = await streamVolume(volumeId, imageIds);
+  // Nothing is drawn before the first frame is in: drawing an empty volume costs a software renderer as much
+  // as drawing the CT (its textures are made then) and would hold up the frames' arrival behind it.
+  let framesIn = false;
+  const draw = () => {
+    if (framesIn) engine.render();
+  };
+  const { loaded } = await streamVolume(
+    volumeId,
+    imageIds,
+    () => {
+      framesIn = true;
+      engine.render();
+    },
+    focusLps,
+  );
   let preset: WindowPreset = 'lung';
   const voiRange = () => {
     const { centerHu, widthHu } = DISPLAY_WINDOWS[preset];
     return { lower: centerHu - widthHu / 2, upper: centerHu + widthHu / 2 };
   };
+  void eventOnce(eventTarget, Enums.Events.IMAGE_VOLUME_MODIFIED, 30_000).then(() =>
+    performance.mark('nodus:first-frame'),
+  );
   await setVolumesForViewports(engine, [{ volumeId }], [...PLANES]);
   performance.mark('nodus:volume-set');
   const applyWindow = () => {
@@ -227,7 +314,7 @@ export async function openCtViewer(
       if (name !== 'prior' || priorShown)
         engine.getViewport<Types.IVolumeViewport>(name).setProperties({ voiRange: voiRange() });
     }
-    engine.render();
+    draw();
   };
   // The prior: its volume in its pane once the current one streams (its frames queue behind the current's).
   let priorShown = false;
@@ -235,7 +322,7 @@ export async function openCtViewer(
   applyWindow();
   void priorImageIds
     ?.then(async (ids) => {
-      await streamVolume(priorVolumeId, ids);
+      await streamVolume(priorVolumeId, ids, () => engine.render());
       await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
       priorShown = true;
       applyWindow();
@@ -288,7 +375,7 @@ export async function openCtViewer(
       if ([i, j, k].every((n, axis) => n >= 0 && n < dimensions[axis]!)) voxels.setAtIJK(i, j, k, 1);
     }
     segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(segmentationId);
-    engine.render();
+    draw();
   };
 
   /**
@@ -313,13 +400,13 @@ export async function openCtViewer(
   }
   const jumpTo = (point: number[]) => {
     for (const plane of PLANES) centre(plane, point);
-    engine.render();
+    draw();
   };
   const jumpPriorTo = (point: number[]) => {
     priorFocus = point;
     if (!priorShown) return;
     centre('prior', point);
-    engine.render();
+    draw();
   };
 
   /** Undoes what the pick or caliper under way set up (its listeners); undefined when none is. */
@@ -329,7 +416,7 @@ export async function openCtViewer(
     stopPending = undefined;
     annotation.state.removeAllAnnotations();
     navigate();
-    engine.render();
+    draw();
   };
 
   const pickPoint = () =>
@@ -373,7 +460,7 @@ export async function openCtViewer(
       if (event.type === String(ToolEnums.Events.ANNOTATION_COMPLETED)) {
         // Drawn: the left button returns to window/level; the caliper's handles can still be moved.
         navigate();
-        engine.render();
+        draw();
       }
       onCaliper(
         long >= short

@@ -176,6 +176,7 @@ function viewerFor(
   studyUid: string,
   seriesUid: string,
   prior: PriorView | undefined,
+  focusLps: number[] | undefined,
 ): NonNullable<typeof current> {
   if (current?.studyId === studyId) return current;
   void current?.viewer.then((viewer) => viewer.destroy()).catch(() => undefined);
@@ -212,6 +213,7 @@ function viewerFor(
           prior && priorPane
             ? { element: priorPane, studyUid: prior.studyUid, seriesUid: prior.seriesUid }
             : undefined,
+          focusLps,
         ).then(resolve, reject),
     ),
   );
@@ -257,7 +259,13 @@ export async function showStudy(
   // The images: three planes of one cornerstone3D volume read from nodus's WADO-RS.
   const shown =
     series && study.identity
-      ? viewerFor(studyId, study.identity.studyInstanceUid, series.seriesInstanceUid!, prior)
+      ? viewerFor(
+          studyId,
+          study.identity.studyInstanceUid,
+          series.seriesInstanceUid!,
+          prior,
+          study.nodules[0]?.centreLps,
+        )
       : undefined;
   const viewer = shown?.viewer;
   viewer?.catch((error: unknown) => {
