@@ -174,6 +174,9 @@ describe.skipIf(!sampleDir)('the study view on real CT (LIDC-IDRI-0001 through T
         timeout: 20_000,
       })
       .toBeGreaterThan(20);
+    // The first image was the axial slice drawn in 2D over the pane, gone once the volume was drawn.
+    expect(await page.evaluate(() => performance.getEntriesByName('nodus:first-slice').length)).toBe(1);
+    await expect.poll(() => axial.locator(':scope > canvas').count()).toBe(0);
     for (const plane of ['Coronal', 'Sagittal']) {
       const stats = luminanceStats(
         pngLuminance(await page.getByRole('img', { name: plane }).screenshot()).luminance,

@@ -35,6 +35,7 @@ import {
   type Types as ToolTypes,
 } from '@cornerstonejs/tools';
 import { DISPLAY_WINDOWS } from '../../volume/display-window.js';
+import { showSlicePreview, type HuWindow } from './slice-preview.js';
 
 export type WindowPreset = 'lung' | 'mediastinal';
 export const PLANES = ['axial', 'coronal', 'sagittal'] as const;
@@ -151,6 +152,37 @@ function eventOnce(target: EventTarget, type: string, timeoutMs: number): Promis
     const timer = setTimeout(done, timeoutMs);
     target.addEventListener(type, done);
   });
+}
+
+/**
+ * The axial pane's current slice on a 2D canvas over the pane (showSlicePreview) until its volume is first
+ * drawn. `show()` puts it there once that slice's frame is in (true when it is shown); it goes at the pane's
+ * next drawing after `volumeDrawn()`.
+ */
+function firstSlicePreview(viewport: Types.IVolumeViewport, pane: HTMLDivElement, window: HuWindow) {
+  const imageId = viewport.getCurrentImageId();
+  let remove: (() => void) | undefined;
+  let done = false;
+  const show = (): boolean => {
+    const image = imageId ? cache.getImage(imageId) : undefined;
+    if (!remove && image && !done) {
+      remove = showSlicePreview(pane, viewport, image, window);
+      performance.mark('nodus:first-slice');
+    }
+    return remove !== undefined;
+  };
+  const tryShow = () => void show();
+  eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, tryShow);
+  return {
+    /** The slice the preview shows (the pane's first), or undefined when the pane has none. */
+    imageId,
+    show,
+    volumeDrawn(): void {
+      done = true;
+      eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, tryShow);
+      pane.addEventListener(Enums.Events.IMAGE_RENDERED, () => remove?.(), { once: true });
+    },
+  };
 }
 
 /** Slices on each side of the focus that load before the rest. */
@@ -284,21 +316,27 @@ export async function openCtViewer(
   elements.axial.addEventListener(Enums.Events.IMAGE_RENDERED, () => performance.mark('nodus:first-render'), {
     once: true,
   });
-  // Nothing is drawn before the first frame is in: drawing an empty volume costs a software renderer as much
-  // as drawing the CT (its textures are made then) and would hold up the frames' arrival behind it.
+  // Nothing is drawn before the axial pane's first slice is in: drawing an empty volume costs a software
+  // renderer as much as drawing the CT (its textures are made then) and would hold up the frames behind it.
+  // That slice is shown at once on a 2D canvas (firstSlicePreview), painted before the volume's first drawing.
   let framesIn = false;
+  const first: { preview?: ReturnType<typeof firstSlicePreview> } = {};
   const draw = () => {
     if (framesIn) engine.render();
   };
-  const { loaded } = await streamVolume(
-    volumeId,
-    imageIds,
-    () => {
+  const framesArrived = () => {
+    const { preview } = first;
+    if (!framesIn) {
+      if (!preview || (preview.imageId && !cache.getImage(preview.imageId))) return;
       framesIn = true;
-      engine.render();
-    },
-    focusLps,
-  );
+      const shown = preview.show();
+      preview.volumeDrawn();
+      // Two animation frames: the preview is painted before the long first drawing holds the page.
+      if (shown) return void requestAnimationFrame(() => requestAnimationFrame(draw));
+    }
+    draw();
+  };
+  const { loaded } = await streamVolume(volumeId, imageIds, framesArrived, focusLps);
   let preset: WindowPreset = 'lung';
   const voiRange = () => {
     const { centerHu, widthHu } = DISPLAY_WINDOWS[preset];
@@ -320,6 +358,14 @@ export async function openCtViewer(
   let priorShown = false;
   let priorFocus: number[] | undefined;
   applyWindow();
+  if (focusLps) for (const plane of PLANES) centre(plane, focusLps);
+  first.preview = firstSlicePreview(
+    engine.getViewport<Types.IVolumeViewport>('axial'),
+    elements.axial,
+    voiRange(),
+  );
+  // Frames that came in while the panes were being set up (a short series may be in by now).
+  framesArrived();
   void priorImageIds
     ?.then(async (ids) => {
       await streamVolume(priorVolumeId, ids, () => engine.render());
