@@ -368,7 +368,7 @@ export async function openCtViewer(
   framesArrived();
   void priorImageIds
     ?.then(async (ids) => {
-      await streamVolume(priorVolumeId, ids, () => engine.render());
+      await streamVolume(priorVolumeId, ids, draw);
       await setVolumesForViewports(engine, [{ volumeId: priorVolumeId }], ['prior']);
       priorShown = true;
       applyWindow();
