@@ -12,10 +12,7 @@ import { createApp, type AppDeps } from '../../src/api/app.js';
 import { installedOhifDir, ohifViewerApp } from '../../src/api/viewer/ohif-viewer.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
 import { writeNoduleStructuredReport } from '../../src/dicom/nodule-sr.js';
-import {
-  sourceSeriesReferencesFromBytes,
-  type SourceImage,
-} from '../../src/dicom/source-series-references.js';
+import { sourceSeriesReferencesFromBytes } from '../../src/dicom/source-series-references.js';
 import type { CaliperAxes } from '../../src/shared/caliper-axes.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { storeDerivedObject } from '../../src/ingest/store-signed-off-objects.js';
@@ -27,6 +24,7 @@ import { relabelledInstance } from '../fixtures/relabelled-instance.js';
 import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
 import { storedPixelData } from '../fixtures/stored-pixel-data.js';
 import { launchChromium } from '../fixtures/chromium.js';
+import { imagePointLps } from '../fixtures/image-point.js';
 import { testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger } from './services.js';
 
@@ -42,17 +40,6 @@ function listen(
   });
 }
 const origin = (server: ServerType) => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-
-/** A point of an image given in its pixel coordinates (the top left pixel's centre at 0.5, 0.5), LPS mm. */
-function imagePointLps(image: SourceImage, column: number, row: number): [number, number, number] {
-  const { rowDirection, columnDirection, pixelSpacingMm } = image.plane!;
-  return [0, 1, 2].map(
-    (a) =>
-      image.positionLps[a]! +
-      (column - 0.5) * pixelSpacingMm[1] * rowDirection[a]! +
-      (row - 0.5) * pixelSpacingMm[0] * columnDirection[a]!,
-  ) as [number, number, number];
-}
 
 function pixelSha256(bytes: Uint8Array): string {
   return createHash('sha256').update(storedPixelData(bytes)).digest('hex');

@@ -226,10 +226,11 @@ async function streamVolume(
     const { origin, direction, spacing } = volume;
     const along = [0, 1, 2].reduce((s, a) => s + ((focusLps[a] ?? 0) - origin[a]!) * direction[6 + a]!, 0);
     const k = Math.round(along / spacing[2]);
-    const positions = [0, -1, 1, -2, 2]
-      .slice(0, 2 * FOCUS_SLAB + 1)
-      .map((d) => k + d)
-      .filter((index) => index >= 0 && index < volume.imageIds.length);
+    // The focus, then outwards: k, k-1, k+1, k-2, k+2, ...
+    const positions = Array.from(
+      { length: 2 * FOCUS_SLAB + 1 },
+      (_, n) => k + (n % 2 ? -(n + 1) / 2 : n / 2),
+    ).filter((index) => index >= 0 && index < volume.imageIds.length);
     utilities.imageRetrieveMetadataProvider.add(volumeId, {
       stages: [
         { id: 'focus', positions, priority: 4, requestType: Enums.RequestType.Thumbnail },

@@ -7,8 +7,6 @@ import {
   COMPREHENSIVE_3D_SR_STORAGE,
   writeNoduleStructuredReport,
 } from '../../../src/dicom/nodule-sr.js';
-import type { SourceImage } from '../../../src/dicom/source-series-references.js';
-import type { Vec3 } from '../../../src/volume/volume.js';
 import { newUid } from '../../../src/dicom/uid.js';
 import { LUNG_RADS_CATEGORIES, type LungRadsCategory } from '../../../src/shared/lung-rads-category.js';
 import { dciodvfy, messagesOfOurs } from '../../fixtures/dciodvfy.js';
@@ -20,6 +18,7 @@ import {
   temporaryFolder,
   type NoduleOutputCase,
 } from '../../fixtures/nodule-outputs.js';
+import { imagePointLps } from '../../fixtures/image-point.js';
 import { sampleDir } from '../../fixtures/sample-data.js';
 
 const OPTIONS = { algorithmName: 'nodus-detector', algorithmVersion: '1.0.0' };
@@ -215,7 +214,7 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
           expect(sop.ReferencedSOPClassUID).toBe(image.sopClassUid);
           const data = (scoord.GraphicData as number[]).map(Number);
           expect(data).toHaveLength(4);
-          const back = [pixelToLps(image, data[0]!, data[1]!), pixelToLps(image, data[2]!, data[3]!)];
+          const back = [imagePointLps(image, data[0]!, data[1]!), imagePointLps(image, data[2]!, data[3]!)];
           back.forEach((point, e) => point.forEach((v, a) => expect(v).toBeCloseTo(ends[e]![a]!, 3)));
         }
       });
@@ -232,17 +231,6 @@ function describeCase(name: string, load: () => Promise<NoduleOutputCase>, skip 
       }
     });
   });
-}
-
-/** A point of an image in pixel coordinates (the top left pixel's centre at 0.5, 0.5), LPS mm. */
-function pixelToLps(image: SourceImage, column: number, row: number): Vec3 {
-  const { rowDirection, columnDirection, pixelSpacingMm } = image.plane!;
-  return [0, 1, 2].map(
-    (a) =>
-      image.positionLps[a]! +
-      (column - 0.5) * pixelSpacingMm[1] * rowDirection[a]! +
-      (row - 0.5) * pixelSpacingMm[0] * columnDirection[a]!,
-  ) as Vec3;
 }
 
 describeCase('synthetic 13 x 11 x 9 series', syntheticCase);
