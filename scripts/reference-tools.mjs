@@ -20,6 +20,7 @@ export const REFERENCE_TOOLS = [
     package: 'chromium',
     why: 'browser tests (OHIF, dicomweb-client) with playwright-core',
   },
+  { need: 'zbarimg', package: 'zbar-tools', why: "a real QR reader for the patient film's QR codes" },
 ];
 
 /** Whether `need` is there: an absolute path that exists, or a command found on PATH. */

@@ -5,8 +5,11 @@ import {
   defineQuery,
   defineSignal,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../src/temporal/activities/index.js';
@@ -17,6 +20,8 @@ import type {
   ProcessSeriesResult,
 } from '../src/shared/process-series.js';
 import { PROCESS_SERIES } from '../src/shared/process-series.js';
+import { shareWorkflowId } from '../src/shared/share-workflows.js';
+import { shareLifecycleWorkflow } from './share-lifecycle.js';
 
 export const instanceStored = defineSignal<[InstanceStoredSignal]>(PROCESS_SERIES.instanceStoredSignal);
 export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progressQuery);
@@ -25,11 +30,16 @@ export const progress = defineQuery<ProcessSeriesProgress>(PROCESS_SERIES.progre
 const DEFAULT_INCOMPLETE_WAIT_MS = 7 * 24 * 3600 * 1000;
 
 const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
-const { beginSeriesProcessing, completeSeriesProcessing, failSeriesProcessing, assessStudyForReview } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
-    retry,
-  });
+const {
+  beginSeriesProcessing,
+  completeSeriesProcessing,
+  failSeriesProcessing,
+  assessStudyForReview,
+  offerStudyToConsortium,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry,
+});
 /** Reconstruction reads every instance: it heartbeats, so a dead worker's attempt is retried within 30 s. */
 const { reconstructSeriesVolume } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -118,6 +128,17 @@ export async function processSeries(input: ProcessSeriesInput): Promise<ProcessS
       const status = complete ? 'done' : 'incomplete';
       await completeSeriesProcessing({ seriesInstanceUid, instanceCount, status });
       const assessment = await assessStudyForReview({ seriesInstanceUid });
+      // A consortium member's screened study is offered to its hub for a second read, with durable timers.
+      if (assessment.assessed && patched('consortium-offer')) {
+        const offered = await offerStudyToConsortium({ seriesInstanceUid });
+        if (offered) {
+          await startChild(shareLifecycleWorkflow, {
+            workflowId: shareWorkflowId(offered.shareId),
+            args: [offered],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+        }
+      }
       const result: ProcessSeriesResult = {
         seriesInstanceUid,
         status,

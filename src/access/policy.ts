@@ -34,3 +34,20 @@ export function seesIdentity(principal: Principal): boolean {
 export function visibleInstitutions(principal: Principal): string[] | undefined {
   return principal.role === 'admin' ? undefined : principal.institutionIds;
 }
+
+/** Whether the principal sees a study: its institution's, or shared with theirs for a second read. */
+export function seesStudy(principal: Principal, study: { studyId: string; institutionId: string }): boolean {
+  return (
+    seesInstitution(principal, study.institutionId) ||
+    (principal.sharedStudyIds ?? []).includes(study.studyId)
+  );
+}
+
+/** Throws FORBIDDEN unless the principal sees the study (its institution's, or shared with theirs). */
+export function requireStudy(
+  principal: Principal,
+  study: { studyId: string; institutionId: string },
+  what: string,
+): void {
+  if (!seesStudy(principal, study)) requireInstitution(principal, study.institutionId, what);
+}

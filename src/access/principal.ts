@@ -7,5 +7,7 @@ export interface Principal {
   role: UserRole;
   /** Institutions whose studies the user sees (admins see all, whatever this holds). */
   institutionIds: string[];
+  /** Studies of other institutions shared with the user's for a second read (radiologists); none if absent. */
+  sharedStudyIds?: readonly string[];
   tokenId: string;
 }

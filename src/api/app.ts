@@ -11,6 +11,7 @@ import {
 import { withoutInternalReferences } from '../access/internal-references.js';
 import { seesIdentity } from '../access/policy.js';
 import type { Principal } from '../access/principal.js';
+import type { ShareGrant } from '../sharing/share-scope.js';
 import { cachedPrincipals } from '../access/principal-cache.js';
 import type { Database } from '../db/client.js';
 import type { DicomPeer } from '../shared/dicom-peer.js';
@@ -19,11 +20,13 @@ import type { IngestDeps } from '../ingest/store-instance.js';
 import type { Logger } from '../logging/logger.js';
 import { DomainError, type ErrorCode } from '../shared/errors.js';
 import type { SeriesWorkflows } from '../temporal/series-workflows.js';
+import type { ShareWorkflows } from '../temporal/share-workflows.js';
 import { HTTP_STATUS_BY_CODE, type ErrorEnvelope } from './errors.js';
 import { audit, auditAuthFailures } from './audit.js';
 import { dependencyUnavailable, unavailableDependency } from './dependency-errors.js';
 import { authenticate, type SessionLookup } from './middleware/authenticate.js';
 import { principalForSession } from '../db/repositories/browser-sessions.js';
+import { grantForSession } from '../db/repositories/shares.js';
 import { sessionRoutes } from './routes/session.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { DEFAULT_MAX_JSON_BYTES, jsonBodyLimit } from './middleware/json-body-limit.js';
@@ -39,9 +42,19 @@ import { researchRoutes, type ResearchRouteDeps } from './routes/research.js';
 import { seriesRoutes } from './routes/series.js';
 import { studyRoutes } from './routes/studies.js';
 import { userRoutes } from './routes/users.js';
+import { shareRoutes } from './routes/shares.js';
+import { filmRoutes } from './routes/film.js';
+import { filmPageRoutes } from './routes/film-page.js';
 
 export type AppEnv = {
-  Variables: RequestIdVariables & { principal?: Principal; session?: SessionLookup['session'] };
+  Variables: RequestIdVariables & {
+    principal?: Principal;
+    session?: SessionLookup['session'];
+    /** A share's viewer session (a patient's film): what it may see; no principal then. */
+    grant?: ShareGrant;
+    /** That session's CSRF token, which its writes must echo. */
+    grantCsrfToken?: string;
+  };
 };
 
 /** The authenticated caller; every route behind `authenticate` has one. */
@@ -60,6 +73,8 @@ export interface ReadinessChecks {
 export interface AppDeps {
   db: Database;
   seriesWorkflows: SeriesWorkflows;
+  /** Shares' durable timers (expiry, second-read due); without them (unit tests) shares still expire on time. */
+  shareWorkflows?: ShareWorkflows;
   readiness: ReadinessChecks;
   logger: Logger;
   /** The one ingest path, for DICOMweb STOW-RS. */
@@ -126,6 +141,7 @@ export function createApp(deps: AppDeps) {
       deps.resolvePrincipal ?? cachedPrincipals((token) => principalForToken(deps.db, token)),
       authFailures,
       (secret) => principalForSession(deps.db, secret),
+      (secret) => grantForSession(deps.db, secret),
     ),
   );
 
@@ -139,6 +155,18 @@ export function createApp(deps: AppDeps) {
   app.route('/', imageRoutes({ db: deps.db, blobs: deps.ingest.blobs }));
   app.route('/', reportRoutes({ db: deps.db, blobs: deps.ingest.blobs, dicomPeers: deps.dicomPeers }));
   app.route('/', userRoutes(deps));
+  app.route('/', shareRoutes(deps));
+  app.route(
+    '/',
+    filmRoutes({
+      db: deps.db,
+      blobs: deps.ingest.blobs,
+      publicUrl: deps.publicUrl,
+      authFailures,
+      shareWorkflows: deps.shareWorkflows,
+    }),
+  );
+  app.route('/', filmPageRoutes({ db: deps.db, authFailures }));
   app.route('/', researchRoutes({ db: deps.db, blobs: deps.ingest.blobs, ...deps.research }));
   app.route('/', dicomwebRoutes({ ...deps, stowMaxRequestBytes: deps.bodyLimits?.stowMaxRequestBytes }));
   const dicomweb = { db: deps.db, blobs: deps.ingest.blobs, publicUrl: deps.publicUrl };

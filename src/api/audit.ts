@@ -33,6 +33,8 @@ export async function audit(
       method: c.req.method,
       path: c.req.path,
       ...(forwardedFor && { forwardedFor }),
+      // A share's viewer session has no user: the share stands for whoever holds its link.
+      ...(c.get('grant') && { shareId: c.get('grant')!.shareId }),
       ...event.details,
     },
   });

@@ -86,6 +86,8 @@ export const CODES = {
   // TID 1002 Observer Context and TID 1003 Person Observer Identifying Attributes.
   person: code('121006', 'DCM', 'Person'),
   personObserverName: code('121008', 'DCM', 'Person Observer Name'),
+  personObserverOrganization: code('121009', 'DCM', "Person Observer's Organization Name"),
+  comment: code('121106', 'DCM', 'Comment'),
   // Units (UCUM, CID 7181).
   millimeter: code('mm', 'UCUM', 'millimeter'),
   cubicMillimeter: code('mm3', 'UCUM', 'cubic millimeter'),

@@ -59,6 +59,16 @@ export interface ReportVerification {
   verifiedAt: Date;
 }
 
+/**
+ * A second reader's read (a partner institution's radiologist, the consortium's hub): their Lung-RADS category
+ * beside the first reader's, whether they agree, and their comment.
+ */
+export interface SecondReaderOpinion extends ReportVerification {
+  category: LungRadsCategory;
+  agrees: boolean;
+  comment?: string | undefined;
+}
+
 /** Most characters of an LO value (PS3.5 Table 6.2-1). */
 const MAX_LO_CHARS = 64;
 
@@ -82,6 +92,11 @@ export interface NoduleReportOptions {
   lungRadsCategory?: LungRadsCategory;
   /** Who verified the report; UNVERIFIED unless set. */
   verification?: ReportVerification;
+  /**
+   * Second reads of a verified report: each a further verifying observer, and under Qualitative Evaluations
+   * its own Lung-RADS category with that person (and organization) as observer context and its comment.
+   */
+  secondReads?: readonly SecondReaderOpinion[];
   /** Content date and time; now unless set. */
   createdAt?: Date;
 }
@@ -248,6 +263,25 @@ export function writeNoduleStructuredReport(
         { ...item('HAS OBS CONTEXT', 'PNAME', CODES.personObserverName), PersonName: observerName },
       ]
     : [];
+  const secondReads = verification ? (options.secondReads ?? []) : [];
+  // TID 1002 by content item: a second reader's category is attributed to that person, not the first reader.
+  const secondReadItems: ContentItem[] = secondReads.map((read) => ({
+    ...codeItem('CONTAINS', CODES.lungRadsAssessment, LUNG_RADS_CATEGORY_CODES[read.category]),
+    ContentSequence: [
+      codeItem('HAS OBS CONTEXT', CODES.observerType, CODES.person),
+      {
+        ...item('HAS OBS CONTEXT', 'PNAME', CODES.personObserverName),
+        PersonName: verifyingObserverName(read),
+      },
+      text('HAS OBS CONTEXT', CODES.personObserverOrganization, loValue(read.organization)),
+      text(
+        'HAS PROPERTIES',
+        CODES.comment,
+        `Second read: ${read.agrees ? 'agrees' : 'disagrees'} with the first read` +
+          (read.comment ? `. ${read.comment}` : ''),
+      ),
+    ],
+  }));
   const qualitativeEvaluations: ContentItem[] =
     options.lungRadsCategory === undefined
       ? []
@@ -261,6 +295,7 @@ export function writeNoduleStructuredReport(
                 CODES.lungRadsAssessment,
                 LUNG_RADS_CATEGORY_CODES[options.lungRadsCategory],
               ),
+              ...secondReadItems,
             ],
           },
         ];
@@ -289,15 +324,12 @@ export function writeNoduleStructuredReport(
     CompletionFlag: 'COMPLETE',
     VerificationFlag: verification ? 'VERIFIED' : 'UNVERIFIED',
     ...(verification && {
-      VerifyingObserverSequence: [
-        {
-          VerifyingObserverName: observerName,
-          VerifyingObserverIdentificationCodeSequence: [],
-          // LO: one value (no backslash) of at most 64 characters.
-          VerifyingOrganization: verification.organization.replace(/\\/g, ' ').trim().slice(0, MAX_LO_CHARS),
-          VerificationDateTime: dicomDateTimeValue(verification.verifiedAt),
-        },
-      ],
+      VerifyingObserverSequence: [verification, ...secondReads].map((observer) => ({
+        VerifyingObserverName: verifyingObserverName(observer),
+        VerifyingObserverIdentificationCodeSequence: [],
+        VerifyingOrganization: loValue(observer.organization),
+        VerificationDateTime: dicomDateTimeValue(observer.verifiedAt),
+      })),
     }),
     PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: [
@@ -335,6 +367,11 @@ export function writeNoduleStructuredReport(
     ],
   };
   return writePart10(dataset);
+}
+
+/** LO: one value (no backslash) of at most 64 characters. */
+function loValue(value: string): string {
+  return value.replace(/\\/g, ' ').trim().slice(0, MAX_LO_CHARS);
 }
 
 /** The verifier's name as PN (toPersonName); VALIDATION_FAILED when it gives none. */

@@ -9,6 +9,7 @@ import {
   COMPREHENSIVE_3D_SR_STORAGE,
   writeNoduleStructuredReport,
   type ReportVerification,
+  type SecondReaderOpinion,
 } from './nodule-sr.js';
 import type { SourceSeriesReferences } from './source-series-references.js';
 
@@ -55,6 +56,8 @@ export interface SignedOffReportInput {
   finalCategory: LungRadsCategory;
   /** Who signed off, where and when; also the content date of both objects. */
   verification: ReportVerification;
+  /** Second reads of partner institutions, oldest first (written in the SR beside the first read). */
+  secondReads?: readonly SecondReaderOpinion[];
   /**
    * What the objects' UIDs derive from, e.g. `<studyId>:<review version>`: the same key gives the same
    * SOP Instance and Series UIDs, so reading a report twice gives the same objects.
@@ -126,6 +129,7 @@ export function writeSignedOffReport(
     seriesDescription: `${options.algorithmName} nodule report (signed off)`,
     lungRadsCategory: input.finalCategory,
     verification: input.verification,
+    ...(input.secondReads && input.secondReads.length > 0 && { secondReads: input.secondReads }),
     ...(seg && {
       segmentation: {
         sopInstanceUid: seg.sopInstanceUid,

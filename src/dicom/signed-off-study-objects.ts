@@ -1,5 +1,6 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import type { Database } from '../db/client.js';
+import { secondReadsOf } from '../db/repositories/second-reads.js';
 import { loadSignedOffStudy, type SignedOffNoduleRecord } from '../db/repositories/signed-off-study.js';
 import { DomainError } from '../shared/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -22,6 +23,7 @@ export async function buildSignedOffReport(
   studyId: string,
 ): Promise<{ report: SignedOffReport; version: number }> {
   const study = await loadSignedOffStudy(deps.db, studyId);
+  const secondReads = await secondReadsOf(deps.db, studyId);
   const instanceBytes: Uint8Array[] = [];
   for (let n = 0; n < study.instanceBlobKeys.length; n += READ_CONCURRENCY) {
     const batch = study.instanceBlobKeys.slice(n, n + READ_CONCURRENCY);
@@ -48,7 +50,16 @@ export async function buildSignedOffReport(
         organization: study.institutionName,
         verifiedAt: study.signedOffAt,
       },
-      reportKey: `${studyId}:${study.version}`,
+      secondReads: secondReads.map((read) => ({
+        observerName: read.reader.displayName.trim() || read.reader.email,
+        organization: read.institutionName,
+        verifiedAt: new Date(read.createdAt),
+        category: read.category,
+        agrees: read.opinion === 'agree',
+        ...(read.comment && { comment: read.comment }),
+      })),
+      // A second read makes a new version of the report (new UIDs); without one the key is as it always was.
+      reportKey: `${studyId}:${study.version}${secondReads.length > 0 ? `:second-reads:${secondReads.length}` : ''}`,
     },
     { algorithmName: 'nodus', algorithmVersion: packageJson.version },
   );

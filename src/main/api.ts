@@ -5,6 +5,7 @@ import { workspaceBundle } from '../api/routes/workspace-assets.js';
 import { installedOhifDir, ohifViewerApp } from '../api/viewer/ohif-viewer.js';
 import { seedAdminToken } from '../db/repositories/users.js';
 import { researchWorkflows } from '../temporal/research-workflows.js';
+import { shareWorkflows } from '../temporal/share-workflows.js';
 import type { Platform } from './platform.js';
 
 export interface RunningApi {
@@ -22,6 +23,7 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
   const app = createApp({
     db: database.db,
     seriesWorkflows: platform.seriesWorkflows,
+    shareWorkflows: shareWorkflows(temporal.client, { taskQueue: config.temporal.taskQueues.series }),
     ingest: platform.ingest,
     logger: logger.child({ component: 'api' }),
     dicomPeers: config.dicom.peers,

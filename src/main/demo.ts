@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { upsertApplicationEntity } from '../db/repositories/application-entities.js';
 import { importFiles } from '../ingest/import-files.js';
 import { runResearchDemo } from './demo-research.js';
+import { runSharingDemo } from './demo-sharing.js';
 import { writePhantom } from './phantom-command.js';
 import type { Platform } from './platform.js';
 import { findSeries } from '../db/repositories/series.js';
@@ -204,6 +205,9 @@ export async function runDemo(
       }));
     const { token: reader } = await issueToken(platform.database.db, user.id, { label: 'npm run demo' });
     out(`  ${apiUrl}/  (the workspace: sign in with the radiologist token ${reader})`);
+    out();
+    await runSharingDemo(apiUrl, reader, first.studyId, platform.config.dataDir);
+    out();
   }
   const [studyAnswer] = (await get('/dicomweb/studies?limit=1')) as Record<string, { Value?: string[] }>[];
   const studyUid = studyAnswer?.['0020000D']?.Value?.[0];

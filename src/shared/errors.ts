@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   /** Too many failed authentications from the caller's address: refused until its window ends (Retry-After). */
   'RATE_LIMITED',
   'CONFLICT',
+  /** A share's link that has expired or been revoked: it existed, and will not open again. */
+  'GONE',
   /** A request body, or one instance in it, over a configured limit. */
   'PAYLOAD_TOO_LARGE',
   /** The Accept header allows no representation nodus can produce (DICOMweb media types, transfer syntaxes). */

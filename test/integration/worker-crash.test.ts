@@ -97,6 +97,8 @@ describe('a worker killed in the middle of processSeries', () => {
       'detectSeriesNodules',
       'completeSeriesProcessing',
       'assessStudyForReview',
+      // Its institution is no consortium member: nothing offered, no share's timers started.
+      'offerStudyToConsortium',
     ]);
 
     second.child.kill('SIGTERM');

@@ -2,12 +2,25 @@ import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AuthFailureLimiter } from '../../access/auth-failure-limiter.js';
 import type { Principal } from '../../access/principal.js';
+import type { ShareGrant } from '../../sharing/share-scope.js';
 import { DomainError } from '../../shared/errors.js';
 import { clientAddress } from '../audit.js';
 
-/** Paths anyone may call: liveness and readiness probes, the workspace page and its assets. */
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/']);
-const PUBLIC_PREFIXES = ['/workspace/'];
+/**
+ * Paths anyone may call: liveness and readiness probes, the workspace page and its assets, a share's link page
+ * (`/s/<secret>`, it checks the secret itself), the film page's assets and the exchange of a link for a film
+ * session.
+ */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/', '/api/film/open']);
+const PUBLIC_PREFIXES = ['/workspace/', '/s/', '/film/'];
+
+/** The cookie of a share's viewer session (a patient's digital film): src/db/repositories/shares.ts. */
+export const FILM_COOKIE = 'nodus_film';
+/** What a film cookie grants, and the CSRF token its writes must echo. */
+export interface GrantLookup {
+  grant: ShareGrant;
+  csrfToken: string;
+}
 
 /** The cookie of a signed-in browser (src/db/repositories/browser-sessions.ts). */
 export const SESSION_COOKIE = 'nodus_session';
@@ -31,9 +44,15 @@ export function authenticate(
   resolvePrincipal: (token: string) => Promise<Principal | undefined>,
   limiter?: AuthFailureLimiter,
   resolveSession?: (secret: string) => Promise<SessionLookup | undefined>,
+  resolveGrant?: (secret: string) => Promise<GrantLookup | undefined>,
 ) {
   return createMiddleware<{
-    Variables: { principal: Principal; session?: SessionLookup['session'] };
+    Variables: {
+      principal: Principal;
+      session?: SessionLookup['session'];
+      grant?: ShareGrant;
+      grantCsrfToken?: string;
+    };
   }>(async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || PUBLIC_PREFIXES.some((p) => c.req.path.startsWith(p))) return next();
     // The socket's address: X-Forwarded-For is the caller's to choose, so it cannot key a limit.
@@ -51,6 +70,22 @@ export function authenticate(
       return new DomainError('UNAUTHENTICATED', message, aggregated ? { context: { aggregated } } : {});
     };
     const header = c.req.header('authorization');
+    // A patient's film (or a link passed on): its cookie, on the film's API and on DICOMweb, where a signed-in
+    // workspace's own cookie (the same browser) comes first.
+    const film = header === undefined && resolveGrant ? getCookie(c, FILM_COOKIE) : undefined;
+    const filmFirst = c.req.path.startsWith('/api/film/') || c.req.path === '/api/film';
+    if (film !== undefined && (filmFirst || getCookie(c, SESSION_COOKIE) === undefined)) {
+      const found = await resolveGrant!(film);
+      if (!found) throw refuse('this link has been revoked or has expired, or its session has ended');
+      if (UNSAFE_METHODS.has(c.req.method) && c.req.header('x-csrf-token') !== found.csrfToken) {
+        throw new DomainError('FORBIDDEN', 'a write from a film session needs its X-CSRF-Token header', {
+          context: { reason: 'csrf' },
+        });
+      }
+      c.set('grant', found.grant);
+      c.set('grantCsrfToken', found.csrfToken);
+      return next();
+    }
     // A browser without Authorization: its session cookie, if any. Writes must echo the CSRF token.
     const cookie = header === undefined && resolveSession ? getCookie(c, SESSION_COOKIE) : undefined;
     if (cookie !== undefined) {

@@ -1,6 +1,6 @@
+import { dicomVisibility } from '../dicomweb/dicom-visibility.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { requireRole, visibleInstitutions } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
 import {
   searchInstances,
@@ -9,8 +9,7 @@ import {
   type QidoScope,
 } from '../../db/repositories/dicomweb-query.js';
 import { DomainError } from '../../shared/errors.js';
-import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
-import { principalOf, type AppEnv } from '../app.js';
+import type { AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { acceptsDicomJson } from '../dicomweb/accept.js';
 import { instanceAnswer, needsStoredMetadata, seriesAnswer, studyAnswer } from '../dicomweb/qido-answer.js';
@@ -116,8 +115,7 @@ export function dicomwebQueryRoutes(deps: DicomwebQueryDeps) {
     level: QidoLevel,
     uids: { studyInstanceUid?: string; seriesInstanceUid?: string },
   ) => {
-    const principal = principalOf(c);
-    requireRole(principal, ROLES_SEEING_IDENTITY, 'query DICOM objects (identifying data)');
+    const visibility = dicomVisibility(c, 'query', 'query DICOM objects');
     if (!acceptsDicomJson(c.req.header('accept'))) {
       throw new DomainError(
         'NOT_ACCEPTABLE',
@@ -126,7 +124,7 @@ export function dicomwebQueryRoutes(deps: DicomwebQueryDeps) {
     }
     const query = parseQidoQuery(level, new URL(c.req.url).searchParams);
     const scope: QidoScope = {
-      institutionIds: visibleInstitutions(principal),
+      ...visibility,
       ...uids,
       withMetadata: needsStoredMetadata(query),
     };

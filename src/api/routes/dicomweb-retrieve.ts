@@ -1,6 +1,6 @@
+import { dicomVisibility, type DicomRead } from '../dicomweb/dicom-visibility.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { requireRole, visibleInstitutions } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
 import {
   instancesToRetrieve,
@@ -18,9 +18,8 @@ import {
 import { decodeInstance } from '../../dicom/pixel-data.js';
 import { parseViewport, parseWindow, renderFrame } from '../../dicom/rendered-frame.js';
 import { DomainError } from '../../shared/errors.js';
-import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { principalOf, type AppEnv } from '../app.js';
+import type { AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { acceptsDicomJson } from '../dicomweb/accept.js';
 import { multipartStream, newBoundary, type ResponsePart } from '../dicomweb/multipart-response.js';
@@ -99,10 +98,15 @@ export function dicomwebRetrieveRoutes(deps: DicomwebRetrieveDeps) {
 
   /** The visible instances of the target; NOT_FOUND when there are none (unknown and foreign alike). */
   const resolve = async (c: Context<AppEnv>, level: Level, what: string) => {
-    const principal = principalOf(c);
-    requireRole(principal, ROLES_SEEING_IDENTITY, 'retrieve DICOM objects (identifying data)');
+    const read: DicomRead =
+      what === 'metadata'
+        ? 'metadata'
+        : what.startsWith('rendered') || what === 'thumbnail'
+          ? 'picture'
+          : 'files';
+    const visibility = dicomVisibility(c, read, 'retrieve DICOM objects');
     const target = targetOf(c, level);
-    const rows = await instancesToRetrieve(deps.db, target, visibleInstitutions(principal));
+    const rows = await instancesToRetrieve(deps.db, target, visibility);
     if (rows.length === 0) {
       throw new DomainError(
         'NOT_FOUND',

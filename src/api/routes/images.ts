@@ -112,7 +112,7 @@ export function imageRoutes(deps: { db: Database; blobs: BlobStore }) {
   app.openapi(slicePng, async (c) => {
     const { studyId, seriesId, k } = c.req.valid('param');
     const query = c.req.valid('query');
-    await authorizeStudy(deps.db, principalOf(c), studyId, 'view images');
+    await authorizeStudy(deps.db, principalOf(c), studyId, 'view images', 'allowed');
     const volume = await volumeOf(studyId, seriesId);
     const [nx, ny, nz] = volume.dimensions;
     if (k >= nz) throw new DomainError('NOT_FOUND', `slice ${k} is outside 0..${nz - 1}`);
@@ -136,7 +136,7 @@ export function imageRoutes(deps: { db: Database; blobs: BlobStore }) {
   app.openapi(slab, async (c) => {
     const { studyId, seriesId } = c.req.valid('param');
     const { first, count } = c.req.valid('query');
-    await authorizeStudy(deps.db, principalOf(c), studyId, 'view images');
+    await authorizeStudy(deps.db, principalOf(c), studyId, 'view images', 'allowed');
     const volume = await volumeOf(studyId, seriesId);
     const [nx, ny, nz] = volume.dimensions;
     if (first + count > nz) {
@@ -164,7 +164,7 @@ export function imageRoutes(deps: { db: Database; blobs: BlobStore }) {
 
   app.openapi(noduleMask, async (c) => {
     const { studyId, noduleId } = c.req.valid('param');
-    await authorizeStudy(deps.db, principalOf(c), studyId, 'view masks');
+    await authorizeStudy(deps.db, principalOf(c), studyId, 'view masks', 'allowed');
     const [row] = await deps.db
       .select({ maskBlobKey: findings.maskBlobKey })
       .from(reviewedNodules)

@@ -120,7 +120,7 @@ export function reportRoutes(deps: {
       const principal = principalOf(c);
       requireRole(principal, ROLES_SEEING_IDENTITY, 'read DICOM reports (identifying data)');
       const { studyId } = c.req.valid('param');
-      await authorizeStudy(deps.db, principal, studyId, 'read reports');
+      await authorizeStudy(deps.db, principal, studyId, 'read reports', 'allowed');
       const { report, version } = await buildSignedOffReport(deps, studyId);
       const written = report[object];
       if (!written) {

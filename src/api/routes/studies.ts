@@ -2,7 +2,13 @@ import type { Logger } from '../../logging/logger.js';
 import { storeSignedOffObjects } from '../../ingest/store-signed-off-objects.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { requireInstitution, requireRole, seesIdentity, visibleInstitutions } from '../../access/policy.js';
+import {
+  requireRole,
+  requireStudy,
+  seesIdentity,
+  seesInstitution,
+  visibleInstitutions,
+} from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
 import { applyReviewAction, reviewHistory } from '../../db/repositories/review-actions.js';
 import { studyDetail, type StudyDetail } from '../../db/repositories/study-detail.js';
@@ -68,6 +74,9 @@ const WorklistItemSchema = z
     studyDate: z.string().nullable(),
     version: z.number().int(),
     noduleCount: z.number().int(),
+    secondRead: z.boolean().openapi({
+      description: "Another institution's study, shared with the caller's for a second read",
+    }),
     identity: IdentitySchema,
   })
   .openapi('WorklistItem');
@@ -277,6 +286,7 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
     const q = c.req.valid('query');
     const page = await worklist(deps.db, {
       visibleInstitutionIds: visibleInstitutions(principal),
+      sharedStudyIds: principal.sharedStudyIds,
       institutionCode: q.institution,
       status: q.status,
       category: q.category,
@@ -305,6 +315,8 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
           studyDate: identity ? r.studyDate : null,
           version: r.version,
           noduleCount: r.noduleCount,
+          // Listed, yet not of the caller's institutions: shared with them for a second read.
+          secondRead: !seesInstitution(principal, r.institutionId),
           identity: identity
             ? {
                 studyInstanceUid: r.studyInstanceUid,
@@ -328,7 +340,7 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
     // One read serves both the access check and the answer.
     const detail = await studyDetail(deps.db, studyId);
     if (!detail) throw new DomainError('NOT_FOUND', `study ${studyId} is unknown`);
-    requireInstitution(principal, detail.institutionId, 'read studies');
+    requireStudy(principal, { studyId, institutionId: detail.institutionId }, 'read studies');
     await audit(c, deps.db, { action: 'study.read', resourceType: 'study', resourceId: studyId });
     return c.json(detailView(detail, seesIdentity(principal)), 200);
   });
@@ -336,7 +348,7 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
   app.openapi(getHistory, async (c) => {
     const principal = principalOf(c);
     const { studyId } = c.req.valid('param');
-    await authorizeStudy(deps.db, principal, studyId, 'read review logs');
+    await authorizeStudy(deps.db, principal, studyId, 'read review logs', 'allowed');
     const actions = await reviewHistory(deps.db, studyId);
     await audit(c, deps.db, { action: 'study.review-log.read', resourceType: 'study', resourceId: studyId });
     return c.json({ actions }, 200);

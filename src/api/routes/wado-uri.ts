@@ -1,6 +1,6 @@
+import { dicomVisibility } from '../dicomweb/dicom-visibility.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { requireRole, visibleInstitutions } from '../../access/policy.js';
 import type { Database } from '../../db/client.js';
 import { instancesToRetrieve } from '../../db/repositories/dicomweb-query.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, toExplicitLittleEndian } from '../../dicom/instance-frames.js';
@@ -8,9 +8,8 @@ import { decodeInstance } from '../../dicom/pixel-data.js';
 import { renderFrame } from '../../dicom/rendered-frame.js';
 import { DomainError } from '../../shared/errors.js';
 import { isDicomUid } from '../../shared/dicom-uid.js';
-import { ROLES_SEEING_IDENTITY } from '../../shared/roles.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { principalOf, type AppEnv } from '../app.js';
+import type { AppEnv } from '../app.js';
 import { audit } from '../audit.js';
 import { fillMissingMetadata } from '../dicomweb/stored-metadata.js';
 import { errorResponse } from '../schemas.js';
@@ -71,8 +70,6 @@ function optionalNumber(c: Context, name: string, min: number): number | undefin
 export function wadoUriRoutes(deps: { db: Database; blobs: BlobStore }) {
   const app = new OpenAPIHono<AppEnv>();
   const handler = async (c: Context<AppEnv>) => {
-    const principal = principalOf(c);
-    requireRole(principal, ROLES_SEEING_IDENTITY, 'retrieve DICOM objects (identifying data)');
     if (c.req.query('requestType') !== 'WADO') {
       throw new DomainError('VALIDATION_FAILED', 'requestType must be WADO', {
         context: { attribute: 'requestType' },
@@ -97,7 +94,9 @@ export function wadoUriRoutes(deps: { db: Database; blobs: BlobStore }) {
       );
     }
     const contentType = named === '*/*' || named === 'image/*' ? 'image/jpeg' : named;
-    const [row] = await instancesToRetrieve(deps.db, target, visibleInstitutions(principal));
+    const read = contentType === 'application/dicom' ? 'files' : 'picture';
+    const visibility = dicomVisibility(c, read, 'retrieve DICOM objects');
+    const [row] = await instancesToRetrieve(deps.db, target, visibility);
     if (!row) throw new DomainError('NOT_FOUND', `no instance ${target.sopInstanceUid}`);
     await audit(c, deps.db, {
       action: 'dicomweb.retrieve',

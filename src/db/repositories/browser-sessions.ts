@@ -4,6 +4,7 @@ import { tokenSha256 } from '../../access/api-token.js';
 import type { Principal } from '../../access/principal.js';
 import type { Database } from '../client.js';
 import { apiTokens, browserSessions, users } from '../schema/index.js';
+import { userSharedStudyIds } from './shares.js';
 import { userInstitutionIds } from './users.js';
 
 /** A browser session as its holder sees it: who, until when, and the CSRF token its writes must carry. */
@@ -52,6 +53,7 @@ export async function principalForSession(
       email: users.email,
       role: users.role,
       institutionIds: userInstitutionIds,
+      sharedStudyIds: userSharedStudyIds,
     })
     .from(browserSessions)
     .innerJoin(apiTokens, eq(apiTokens.id, browserSessions.tokenId))

@@ -7,10 +7,24 @@ import type { Database } from '../client.js';
 export interface QidoScope {
   /** Institutions whose studies are visible; undefined: all (administrators). */
   institutionIds: readonly string[] | undefined;
+  /** Studies of other institutions shared with the caller's (a partner's second read); seen besides those. */
+  sharedStudyIds?: readonly string[] | undefined;
+  /** A share's viewer session: only this study, narrowed to the share's series or key images. */
+  grant?: GrantFilter | undefined;
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
   /** Also return a representative instance's stored metadata (for `includefield` beyond the indexed ones). */
   withMetadata: boolean;
+}
+
+/** What a caller may see of the stored DICOM objects (the scope of a query or retrieve, without its UIDs). */
+export type DicomVisibility = Pick<QidoScope, 'institutionIds' | 'sharedStudyIds' | 'grant'>;
+
+/** What a share's viewer session sees: one study (row id), and of it only these series or images when given. */
+export interface GrantFilter {
+  studyId: string;
+  seriesInstanceUids?: readonly string[] | undefined;
+  sopInstanceUids?: readonly string[] | undefined;
 }
 
 /** Study and patient columns of an answer row, in DICOM formats (DA as YYYYMMDD, TM as HHMMSS). */
@@ -147,21 +161,56 @@ function condition(filter: QidoFilter): SQL {
   }
 }
 
+/** Which of the aliases st (study), se (series) and i (instance) a query has. */
+type Level = 'study' | 'series' | 'instance';
+
+const uuidList = (ids: readonly string[]) =>
+  sql.join(
+    ids.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  );
+const textList = (values: readonly string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
+
+/** A share's limits: its study and, below the study level, its series or key images. */
+function grantCondition(grant: GrantFilter, level: Level): SQL {
+  const study = sql`st.id = ${grant.studyId}::uuid`;
+  const series = grant.seriesInstanceUids ?? [];
+  const images = grant.sopInstanceUids ?? [];
+  if (level === 'study' || (series.length === 0 && images.length === 0)) return study;
+  const parts: SQL[] = [];
+  if (series.length > 0) parts.push(sql`se.series_instance_uid in (${textList(series)})`);
+  if (images.length > 0) {
+    parts.push(
+      level === 'instance'
+        ? sql`i.sop_instance_uid in (${textList(images)})`
+        : sql`exists (select 1 from instances ki where ki.series_id = se.id and ki.sop_instance_uid in (${textList(images)}))`,
+    );
+  }
+  return sql`${study} and (${sql.join(parts, sql` or `)})`;
+}
+
 function whereClause(
   filters: readonly QidoFilter[],
-  scope: Pick<QidoScope, 'institutionIds' | 'studyInstanceUid' | 'seriesInstanceUid'>,
+  scope: Pick<
+    QidoScope,
+    'institutionIds' | 'sharedStudyIds' | 'grant' | 'studyInstanceUid' | 'seriesInstanceUid'
+  >,
+  level: Level,
 ): SQL {
   const conditions = filters.map(condition);
   if (scope.institutionIds !== undefined) {
-    conditions.push(
+    const shared = scope.sharedStudyIds ?? [];
+    const own =
       scope.institutionIds.length === 0
         ? sql`false`
-        : sql`p.institution_id in (${sql.join(
-            scope.institutionIds.map((id) => sql`${id}::uuid`),
-            sql`, `,
-          )})`,
-    );
+        : sql`p.institution_id in (${uuidList(scope.institutionIds)})`;
+    conditions.push(shared.length === 0 ? own : sql`(${own} or st.id in (${uuidList(shared)}))`);
   }
+  if (scope.grant !== undefined) conditions.push(grantCondition(scope.grant, level));
   if (scope.studyInstanceUid !== undefined)
     conditions.push(sql`st.study_instance_uid = ${scope.studyInstanceUid}`);
   if (scope.seriesInstanceUid !== undefined) {
@@ -202,7 +251,7 @@ export async function searchStudies(db: Database, query: QidoQuery, scope: QidoS
         '{}') as modalities,
       ${metadata} as metadata
     from studies st join patients p on p.id = st.patient_id
-    where ${whereClause(studyQuery.filters, scope)} and ${seriesMatch}
+    where ${whereClause(studyQuery.filters, scope, 'study')} and ${seriesMatch}
     order by st.study_date desc nulls last, st.study_time desc nulls last, st.study_instance_uid
     limit ${query.limit} offset ${query.offset}`);
 }
@@ -214,7 +263,7 @@ export async function searchSeries(db: Database, query: QidoQuery, scope: QidoSc
       (select count(*)::int from instances ci where ci.series_id = se.id) as instance_count,
       ${representativeMetadata('se', scope.withMetadata)} as metadata
     from series se join studies st on st.id = se.study_id join patients p on p.id = st.patient_id
-    where ${whereClause(query.filters, scope)}
+    where ${whereClause(query.filters, scope, 'series')}
     order by st.study_date desc nulls last, st.study_instance_uid, se.series_number nulls last,
       se.series_instance_uid
     limit ${query.limit} offset ${query.offset}`);
@@ -226,7 +275,7 @@ export async function searchInstances(
   query: QidoQuery,
   scope: QidoScope,
 ): Promise<InstanceRow[]> {
-  return instanceRows(db, whereClause(query.filters, scope), scope.withMetadata, query);
+  return instanceRows(db, whereClause(query.filters, scope, 'instance'), scope.withMetadata, query);
 }
 
 /** Instance rows with their series, study and patient, in study, series and instance order. */
@@ -267,9 +316,9 @@ export interface RetrieveTarget {
 export async function instancesToRetrieve(
   db: Database,
   target: RetrieveTarget,
-  institutionIds: readonly string[] | undefined,
+  visibility: DicomVisibility,
 ): Promise<InstanceRow[]> {
-  const where = whereClause([], { institutionIds, ...target });
+  const where = whereClause([], { ...visibility, ...target }, 'instance');
   return instanceRows(
     db,
     target.sopInstanceUid === undefined

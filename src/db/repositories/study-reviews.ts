@@ -17,7 +17,7 @@ import {
 } from '../schema/index.js';
 
 /** The study a series belongs to, with its owner and date. */
-async function studyOfSeries(db: Queryable, seriesInstanceUid: string) {
+export async function studyOfSeries(db: Queryable, seriesInstanceUid: string) {
   const [row] = await db
     .select({
       seriesId: series.id,

@@ -1,3 +1,4 @@
+import { userSharedStudyIds } from './shares.js';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { newApiToken, tokenSha256 } from '../../access/api-token.js';
 import type { Principal } from '../../access/principal.js';
@@ -146,6 +147,7 @@ export async function principalForToken(db: Database, token: string): Promise<Pr
       email: users.email,
       role: users.role,
       institutionIds: userInstitutionIds,
+      sharedStudyIds: userSharedStudyIds,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))

@@ -7,6 +7,8 @@ import { institutions, patients, studies, studyReviews, type StudyReviewStatus }
 export interface WorklistQuery {
   /** Institutions the caller may see; undefined = all (administrators). */
   visibleInstitutionIds: string[] | undefined;
+  /** Other institutions' studies shared with the caller's for a second read: listed besides their own. */
+  sharedStudyIds?: readonly string[] | undefined;
   institutionCode?: string | undefined;
   status?: StudyReviewStatus[] | undefined;
   category?: LungRadsCategory[] | undefined;
@@ -20,6 +22,7 @@ export interface WorklistQuery {
 
 export type WorklistRow = {
   studyId: string;
+  institutionId: string;
   institutionCode: string;
   status: StudyReviewStatus;
   category: LungRadsCategory | null;
@@ -80,6 +83,8 @@ export async function worklist(
   query: WorklistQuery,
 ): Promise<{ items: WorklistRow[]; nextCursor: string | null }> {
   let institutionIds = query.visibleInstitutionIds;
+  const shared = institutionIds === undefined ? [] : [...(query.sharedStudyIds ?? [])];
+  let sharedFrom: string | undefined;
   if (query.institutionCode !== undefined) {
     const [named] = await db
       .select({ id: institutions.id })
@@ -87,8 +92,11 @@ export async function worklist(
       .where(eq(institutions.code, query.institutionCode));
     institutionIds =
       named && (institutionIds === undefined || institutionIds.includes(named.id)) ? [named.id] : [];
+    // Shared studies are listed under their own (the sender's) institution.
+    if (!named) shared.length = 0;
+    sharedFrom = named?.id;
   }
-  if (institutionIds?.length === 0) return { items: [], nextCursor: null };
+  if (institutionIds?.length === 0 && shared.length === 0) return { items: [], nextCursor: null };
 
   const where: (SQL | undefined)[] = [];
   if (query.status?.length) where.push(inArray(studyReviews.status, query.status));
@@ -112,18 +120,30 @@ export async function worklist(
   const page =
     institutionIds === undefined
       ? sql`select ${pageColumns} from ${studyReviews} where ${and(sql`true`, ...where)} order by ${ORDER} limit ${take}`
-      : sql`select p.* from unnest(${`{${institutionIds.join(',')}}`}::uuid[]) as inst(id)
-              cross join lateral (
-                select ${pageColumns} from ${studyReviews}
-                where ${studyReviews.institutionId} = inst.id and ${and(sql`true`, ...where)}
-                order by ${ORDER} limit ${take}
-              ) p
-            order by p.triage_rank desc nulls last, p.waiting_since, p.study_id limit ${take}`;
+      : sql`select u.* from (
+              (select p.* from unnest(${`{${institutionIds.join(',')}}`}::uuid[]) as inst(id)
+                cross join lateral (
+                  select ${pageColumns} from ${studyReviews}
+                  where ${studyReviews.institutionId} = inst.id and ${and(sql`true`, ...where)}
+                  order by ${ORDER} limit ${take}
+                ) p)
+              ${
+                shared.length === 0
+                  ? sql``
+                  : sql`union all (select ${pageColumns} from ${studyReviews}
+                      where ${studyReviews.studyId} = any(${`{${shared.join(',')}}`}::uuid[])
+                        ${sharedFrom === undefined ? sql`` : sql`and ${studyReviews.institutionId} = ${sharedFrom}::uuid`}
+                        and ${studyReviews.institutionId} <> all(${`{${institutionIds.join(',')}}`}::uuid[])
+                        and ${and(sql`true`, ...where)}
+                      order by ${ORDER} limit ${take})`
+              }
+            ) u
+            order by u.triage_rank desc nulls last, u.waiting_since, u.study_id limit ${take}`;
   const rows = await executePrepared<WorklistRow & { triageRank: number }>(
     db,
     sql`
     with page as (${page})
-    select sr.study_id as "studyId", i.code as "institutionCode", sr.status, sr.category,
+    select sr.study_id as "studyId", sr.institution_id as "institutionId", i.code as "institutionCode", sr.status, sr.category,
            sr.ai_category as "aiCategory", sr.final_category as "finalCategory", sr.triage_rank as "triageRank",
            sr.waiting_since::text as "waitingSince", sr.study_date::text as "studyDate", sr.version,
            sr.nodule_count::int as "noduleCount",

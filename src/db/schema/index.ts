@@ -22,3 +22,8 @@ export * from './cohort-snapshots.js';
 export * from './quarantined-instances.js';
 export * from './application-entities.js';
 export * from './browser-sessions.js';
+export * from './shares.js';
+export * from './share-openings.js';
+export * from './share-sessions.js';
+export * from './second-reads.js';
+export * from './consortium-members.js';

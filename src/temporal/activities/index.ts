@@ -4,6 +4,7 @@ import { createReconstructActivities, type ReconstructActivityDeps } from './rec
 import { createResearchActivities, type ResearchActivityDeps } from './research.js';
 import { createReviewActivities } from './review.js';
 import { createSeriesActivities, type SeriesActivityDeps } from './series.js';
+import { createShareActivities } from './shares.js';
 
 export type ActivityDeps = SeriesActivityDeps &
   ReconstructActivityDeps &
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDetectActivities(deps),
     ...createReviewActivities(deps),
     ...createResearchActivities(deps),
+    ...createShareActivities(deps),
   });
 }
 

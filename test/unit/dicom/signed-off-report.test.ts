@@ -136,6 +136,60 @@ describe('writeSignedOffReport', () => {
     expect(messagesOfOurs(checked, item.source), checked.output).toEqual([]);
   });
 
+  it("writes a second reader's read beside the first: a further verifier, and their own category, valid under dciodvfy", async () => {
+    const { sr } = writeSignedOffReport(
+      {
+        source: item.source,
+        volume: item.volume,
+        nodules,
+        finalCategory: '4B',
+        verification,
+        secondReads: [
+          {
+            observerName: 'Wang^Fang',
+            organization: 'City Hospital',
+            verifiedAt: new Date('2025-04-02T08:00:00Z'),
+            category: '4A',
+            agrees: false,
+            comment: 'Nodule 1 is 7 mm on my reading.',
+          },
+        ],
+        reportKey: 'study:3:second-reads:1',
+      },
+      { algorithmName: 'nodus', algorithmVersion: '0.1.0' },
+    );
+    const file = path.join(folder.dir, 'sr-second-read.dcm');
+    fs.writeFileSync(file, sr.bytes);
+    const checked = await dciodvfy(file);
+    expect(messagesOfOurs(checked, item.source), checked.output).toEqual([]);
+    const report = readNaturalized(sr.bytes);
+    const verifiers = items(report.VerifyingObserverSequence);
+    expect(verifiers.map((v) => [alphabetic(v.VerifyingObserverName), v.VerifyingOrganization])).toEqual([
+      ['Doe^Jane', 'Test Hospital'],
+      ['Wang^Fang', 'City Hospital'],
+    ]);
+    const evaluations = items(
+      items(report.ContentSequence).find((i) => conceptOf(i) === 'C0034375')!.ContentSequence,
+    );
+    // The first read's category, then the second reader's, attributed to them by its own observer context.
+    expect(evaluations.map((e) => codeOf(e.ConceptCodeSequence)[2])).toEqual([
+      'Lung-RADS 4B',
+      'Lung-RADS 4A',
+    ]);
+    const context = items(evaluations[1]!.ContentSequence);
+    expect(context.map((c) => [c.RelationshipType, codeOf(c.ConceptNameCodeSequence)[1]])).toEqual([
+      ['HAS OBS CONTEXT', '121005'],
+      ['HAS OBS CONTEXT', '121008'],
+      ['HAS OBS CONTEXT', '121009'],
+      ['HAS PROPERTIES', '121106'],
+    ]);
+    expect(alphabetic(context[1]!.PersonName)).toBe('Wang^Fang');
+    expect(context[2]!.TextValue).toBe('City Hospital');
+    expect(context[3]!.TextValue).toBe(
+      'Second read: disagrees with the first read. Nodule 1 is 7 mm on my reading.',
+    );
+  });
+
   it('refuses a verifier with no name at all', () => {
     expect(() => write('study:3', { ...verification, observerName: ' ^ ' })).toThrow(/no name/);
   });
