@@ -9,7 +9,7 @@ interface JpegEncoder {
     componentCount: number;
     isSigned: boolean;
   }): Uint8Array;
-  setQuality(progressive: boolean, quality: number): void;
+  setQuality(quality: number): void;
   encode(): void;
   getEncodedBuffer(): Uint8Array;
   delete(): void;
@@ -48,7 +48,7 @@ export async function encodeGrayscaleJpeg(
     encoder
       .getDecodedBuffer({ width, height, bitsPerSample: 8, componentCount: 1, isSigned: false })
       .set(pixels);
-    encoder.setQuality(false, quality);
+    encoder.setQuality(quality);
     encoder.encode();
     // A view into WebAssembly memory: copied before the encoder is freed.
     return encoder.getEncodedBuffer().slice();
