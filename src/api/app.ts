@@ -164,6 +164,7 @@ export function createApp(deps: AppDeps) {
       publicUrl: deps.publicUrl,
       authFailures,
       shareWorkflows: deps.shareWorkflows,
+      logger: deps.logger,
     }),
   );
   app.route('/', filmPageRoutes({ db: deps.db, authFailures }));

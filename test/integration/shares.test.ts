@@ -8,6 +8,7 @@ import { createApp, type AppDeps } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
 import { auditEvents, shareOpenings, shares, studies } from '../../src/db/schema/index.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
+import { DomainError } from '../../src/shared/errors.js';
 import { offerToConsortium } from '../../src/sharing/offer-to-consortium.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { callerWithRole, seedTestAdminToken, authorized } from '../fixtures/authorized.js';
@@ -368,6 +369,27 @@ describe.skipIf(!sampleDir)(
       );
       return rows[0]!.birth_date;
     };
+
+    it('withdraws a share whose timers Temporal cannot take (503), so no link lives without them', async () => {
+      const withoutTemporal = createApp({
+        db: services.database.db,
+        seriesWorkflows: {} as AppDeps['seriesWorkflows'],
+        ingest: {} as AppDeps['ingest'],
+        logger: testLogger,
+        readiness: { postgres: () => Promise.resolve(), temporal: () => Promise.resolve() },
+        shareWorkflows: {
+          start: () => Promise.reject(new DomainError('DEPENDENCY_UNAVAILABLE', 'Temporal is unavailable')),
+          revoked: () => Promise.resolve(),
+        },
+      });
+      const response = await share(
+        { audience: 'patient' },
+        authorized(withoutTemporal, radiologist.token) as typeof radiologist,
+      );
+      expect(response.response.status).toBe(503);
+      const listed = (await (await radiologist.request(`/api/studies/${studyId}/shares`)).json()) as Json;
+      expect(listed.shares[0].status).toBe('revoked');
+    });
 
     it('refuses guessed links with 404 and then rate-limits the address (429)', async () => {
       const guesses = [];

@@ -14,6 +14,7 @@ import {
 } from '../../db/repositories/shares.js';
 import { DomainError } from '../../shared/errors.js';
 import { createShare } from '../../sharing/create-share.js';
+import { startShareTimers } from '../../sharing/start-share-timers.js';
 import { filmArchive } from '../../sharing/film-archive.js';
 import { filmView } from '../../sharing/film-view.js';
 import { followLink } from '../../sharing/follow-link.js';
@@ -22,6 +23,7 @@ import { qrCodeDataUrl, shareUrl } from '../../sharing/share-link.js';
 import type { ShareGrant } from '../../sharing/share-scope.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import type { ShareWorkflows } from '../../temporal/share-workflows.js';
+import type { Logger } from '../../logging/logger.js';
 import type { AppEnv } from '../app.js';
 import { audit, clientAddress } from '../audit.js';
 import { publicBaseUrl } from '../dicomweb/retrieve-urls.js';
@@ -207,6 +209,7 @@ export interface FilmRouteDeps {
   publicUrl?: string | undefined;
   authFailures: AuthFailureLimiter;
   shareWorkflows?: ShareWorkflows | undefined;
+  logger?: Logger | undefined;
 }
 
 /** The grant of the film session; 401 without one (the routes are the film's own). */
@@ -328,7 +331,7 @@ export function filmRoutes(deps: FilmRouteDeps) {
       request: { audience: 'patient', ...body },
       parent,
     });
-    await deps.shareWorkflows?.start(share);
+    await startShareTimers(deps.db, deps.shareWorkflows, share);
     await audit(c, deps.db, {
       action: 'share.created',
       resourceType: 'study',
@@ -351,7 +354,12 @@ export function filmRoutes(deps: FilmRouteDeps) {
       throw new DomainError('NOT_FOUND', `no link ${shareId} of this film`);
     }
     await revokeShare(deps.db, shareId);
-    await deps.shareWorkflows?.revoked(shareId);
+    // The revocation is in force already; stopping the timers may wait for Temporal.
+    await deps.shareWorkflows
+      ?.revoked(shareId)
+      .catch((error: unknown) =>
+        deps.logger?.warn({ err: error, shareId }, "share's timers not told of revocation"),
+      );
     await audit(c, deps.db, {
       action: 'share.revoked',
       resourceType: 'study',

@@ -14,6 +14,7 @@ import { DomainError } from '../../shared/errors.js';
 import { LUNG_RADS_CATEGORIES } from '../../shared/lung-rads-category.js';
 import type { UserRole } from '../../shared/roles.js';
 import { createShare } from '../../sharing/create-share.js';
+import { startShareTimers } from '../../sharing/start-share-timers.js';
 import { qrCodeDataUrl, shareUrl } from '../../sharing/share-link.js';
 import {
   DEFAULT_SHARE_HOURS,
@@ -268,7 +269,7 @@ export function shareRoutes(deps: ShareRouteDeps) {
       request,
       createdByUserId: principal.userId,
     });
-    await deps.shareWorkflows?.start(share);
+    await startShareTimers(deps.db, deps.shareWorkflows, share);
     await audit(c, deps.db, {
       action: 'share.created',
       resourceType: 'study',
