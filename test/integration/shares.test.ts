@@ -495,6 +495,10 @@ describe.skipIf(!sampleDir)(
         shared.studyId,
       );
       expect(response.status).toBe(201);
+      // Its link leads a partner's radiologist to the study in the workspace, where they sign in.
+      const link = await api.request(new URL(body.url).pathname);
+      expect(link.status).toBe(302);
+      expect(link.headers.get('location')).toBe(`/#/studies/${shared.studyId}`);
 
       // The partner's principal was read (and cached for up to 5 s) before the share: it shows within 5 s.
       const worklist = await within5s(partner, (items) => items.length > 0);

@@ -55,7 +55,7 @@ export function filmPageRoutes(deps: { db: Database; authFailures: AuthFailureLi
     const { state, linked } = await followLink(deps.db, c.req.param('secret'), client, 'visited');
     if (state === 'unknown') deps.authFailures.failed(address, c.req.path);
     if (state === 'open' && linked?.share.audience === 'institution') {
-      return c.redirect(`/?study=${linked.share.studyId}`, 302);
+      return c.redirect(`/#/studies/${linked.share.studyId}`, 302);
     }
     const shown = shownState(state);
     return c.html(page(shown, linked?.share.secondFactor), STATUS_BY_STATE[shown], SECURITY_HEADERS);

@@ -109,7 +109,8 @@ const getStudy = createRoute({
   responses: {
     200: {
       content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
-      description: 'The study',
+      description:
+        "The study; `secondRead`: another institution's, shared with the caller's for a second read",
     },
     ...readErrors,
     404: errorResponse('Unknown study'),
@@ -342,7 +343,14 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
     if (!detail) throw new DomainError('NOT_FOUND', `study ${studyId} is unknown`);
     requireStudy(principal, { studyId, institutionId: detail.institutionId }, 'read studies');
     await audit(c, deps.db, { action: 'study.read', resourceType: 'study', resourceId: studyId });
-    return c.json(detailView(detail, seesIdentity(principal)), 200);
+    return c.json(
+      {
+        ...detailView(detail, seesIdentity(principal)),
+        // Not of the caller's institutions, yet visible: shared with theirs for a second read.
+        secondRead: !seesInstitution(principal, detail.institutionId),
+      },
+      200,
+    );
   });
 
   app.openapi(getHistory, async (c) => {

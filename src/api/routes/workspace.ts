@@ -41,6 +41,39 @@ const STYLE = `
   tr[aria-selected='true'] { background: #1f2a38; }
   button[aria-pressed='true'] { outline: 2px solid #58a6ff; }
   .notice { color: #f2cc60; min-height: 1.2em; }
+  .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; background: #3b2a66; color: #e2c5ff;
+    font-size: 12px; font-weight: 600; white-space: nowrap; }
+  textarea { font: inherit; padding: .3rem .5rem; border-radius: 4px; border: 1px solid #3b4b5c;
+    background: #0b1219; color: inherit; }
+  button:disabled { opacity: .6; cursor: default; }
+  caption { text-align: left; font-weight: 600; padding: .5rem 0 .3rem; color: #c9d6e2; }
+  .sharing, .second-read { margin-top: 1rem; padding-top: .4rem; border-top: 1px solid #26313d; }
+  .sharing h2, .second-read h2 { font-size: 1.05rem; margin: .3rem 0 .5rem; }
+  .share-forms { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .6rem 1.2rem; }
+  .share-form { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; align-content: flex-start; }
+  .share-form h3 { flex-basis: 100%; font-size: .95rem; margin: 0; color: #c9d6e2; }
+  .share-form button { flex-basis: 100%; max-width: 14rem; }
+  label.check, .field { display: inline-flex; gap: .3rem; align-items: center; white-space: nowrap; }
+  .patient-qr { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; margin: .8rem 0;
+    padding: .6rem; border: 1px solid #26313d; border-radius: 6px; }
+  .patient-qr img { max-width: 100%; flex: none; background: #fff; image-rendering: pixelated; }
+  .patient-qr figcaption { flex: 1; min-width: 14rem; }
+  .patient-qr p { margin: 0 0 .5rem; }
+  .qr-hint { font-weight: 600; }
+  .share-url { user-select: all; word-break: break-all; background: #0b1219; padding: .1rem .3rem;
+    border-radius: 3px; }
+  .share-status, .opinion { white-space: nowrap; }
+  .share-status.active { color: #3fb950; }
+  .share-status.revoked, .share-status.expired { color: #ff7b72; }
+  .side td.user-agent { word-break: break-all; min-width: 12rem; font-size: 11.5px; color: #9fb1c2; }
+  .second-read-form { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: .45rem .7rem;
+    align-items: center; max-width: 40rem; margin: .5rem 0; }
+  .second-read-form fieldset { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem;
+    border: 1px solid #26313d; border-radius: 4px; margin: 0; }
+  .second-read-form select { justify-self: start; }
+  .second-read-form button { grid-column: 2; justify-self: start; }
+  .second-reads .comment { white-space: pre-wrap; }
+  .opinion.disagree { color: #f2cc60; }
 `;
 
 /**

@@ -17,6 +17,8 @@ interface WorklistItem {
   waitingSince: string;
   studyDate: string | null;
   noduleCount: number;
+  /** Another institution's study, shared with the reader's for a second read. */
+  secondRead: boolean;
   identity: { studyInstanceUid: string; patientId: string; patientName: string | null } | null;
 }
 
@@ -48,6 +50,8 @@ function languageSwitch(): HTMLElement {
 function showSignIn(message?: string): void {
   window.clearInterval(refreshTimer);
   state.csrfToken = null;
+  state.role = null;
+  state.secondRead.clear();
   const input = element('input', { id: 'token', type: 'password', autocomplete: 'off', required: '' });
   const error = element('p', { role: 'alert', class: 'error' }, message ?? '');
   const form = element(
@@ -73,7 +77,9 @@ function showSignIn(message?: string): void {
         error.textContent = t.signInFailed;
         return;
       }
-      state.csrfToken = ((await response.json()) as { csrfToken: string }).csrfToken;
+      const opened = (await response.json()) as { csrfToken: string; user: { role: string } };
+      state.csrfToken = opened.csrfToken;
+      state.role = opened.user.role;
       await route();
     })();
   });
@@ -120,6 +126,7 @@ async function showWorklist(): Promise<void> {
   if (session.status !== 200) return showSignIn();
   const me = (await session.json()) as { user: { email: string; role: string }; csrfToken: string | null };
   state.csrfToken = me.csrfToken;
+  state.role = me.user.role;
   const signOut = element('button', { type: 'button' }, t.signOut);
   signOut.addEventListener('click', () => {
     void api('/api/session', { method: 'DELETE' }).then(() => showSignIn());
@@ -201,6 +208,7 @@ function renderTable(table: HTMLTableElement, items: WorklistItem[]): void {
     ].map((label) => element('th', { scope: 'col' }, label)),
   );
   const rows = items.map((item) => {
+    state.secondRead.set(item.studyId, item.secondRead);
     const name = item.identity?.patientName ?? item.identity?.patientId ?? item.studyId.slice(0, 8);
     const links = element('td', {}, element('a', { href: `#/studies/${item.studyId}` }, t.open), ' ');
     const uid = item.identity?.studyInstanceUid;
@@ -222,7 +230,12 @@ function renderTable(table: HTMLTableElement, items: WorklistItem[]): void {
       { 'data-study-id': item.studyId },
       element('th', { scope: 'row' }, name.replaceAll('^', ' ')),
       element('td', {}, item.studyDate ?? ''),
-      element('td', {}, item.institutionCode),
+      element(
+        'td',
+        {},
+        item.institutionCode,
+        ...(item.secondRead ? [' ', element('span', { class: 'badge' }, t.secondReadBadge)] : []),
+      ),
       element('td', {}, item.aiCategory ?? '-'),
       element('td', {}, item.finalCategory ?? '-'),
       element('td', {}, item.status),
@@ -258,7 +271,9 @@ async function start(): Promise<void> {
   document.title = t.title;
   const session = await api('/api/session');
   if (session.status === 200) {
-    state.csrfToken = ((await session.json()) as { csrfToken: string | null }).csrfToken;
+    const me = (await session.json()) as { csrfToken: string | null; user: { role: string } };
+    state.csrfToken = me.csrfToken;
+    state.role = me.user.role;
     await route();
   } else showSignIn();
 }

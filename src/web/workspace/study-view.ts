@@ -16,7 +16,9 @@ import {
   type WindowPreset,
 } from './ct-viewer.js';
 import { maskPointsLps } from './nodule-mask.js';
-import { api, element, t } from './ui.js';
+import { secondReadForm, secondReadsSection, type SecondRead } from './second-read-panel.js';
+import { sharingSection, type Share } from './share-panel.js';
+import { api, element, state, t } from './ui.js';
 
 interface Volume {
   dimensions: number[];
@@ -41,6 +43,8 @@ interface Nodule {
 }
 interface StudyDetailView {
   studyId: string;
+  /** The institution the study is from (the first read's). */
+  institutionCode: string;
   studyDate: string | null;
   identity: { patientName: string | null; patientId: string; studyInstanceUid: string } | null;
   review: {
@@ -232,13 +236,28 @@ export async function showStudy(
   hooks: { onSignedOut: () => void },
   notice?: string,
 ): Promise<boolean> {
-  const response = await api(`/api/studies/${studyId}`);
+  const [response, readsAnswer] = await Promise.all([
+    api(`/api/studies/${studyId}`),
+    api(`/api/studies/${studyId}/second-reads`),
+  ]);
   if (response.status === 401) {
     hooks.onSignedOut();
     return true;
   }
   if (response.status !== 200) return false;
-  const study = (await response.json()) as StudyDetailView;
+  const study = (await response.json()) as StudyDetailView & { secondRead?: boolean };
+  /** Another institution's radiologist, reading for a second opinion: no review actions (they would 403). */
+  const partner = study.secondRead === true;
+  state.secondRead.set(studyId, partner);
+  // The study's own radiologists and admins see whom it is shared with.
+  const sharer = !partner && (state.role === 'radiologist' || state.role === 'admin');
+  const sharesAnswer = sharer ? await api(`/api/studies/${studyId}/shares`) : undefined;
+  const shares =
+    sharesAnswer?.status === 200 ? ((await sharesAnswer.json()) as { shares: Share[] }).shares : undefined;
+  const secondReads =
+    readsAnswer.status === 200
+      ? ((await readsAnswer.json()) as { secondReads: SecondRead[] }).secondReads
+      : [];
   // The AI's findings by score, most likely first, then the reader's own in the order they were added.
   const rank = (n: Nodule) => (n.ai?.score === undefined ? -1 : n.ai.score);
   study.nodules = study.nodules
@@ -372,7 +391,7 @@ export async function showStudy(
       element('td', {}, categories.get(nodule.noduleId) ?? '-'),
       element('td', {}, nodule.decision + (nodule.rejectReason ? ` (${nodule.rejectReason})` : '')),
       ...(prior ? [element('td', {}, versusPrior(comparisons.get(nodule.noduleId)))] : []),
-      element('td', {}, accept, ' ', reason, ' ', reject, ' ', edit),
+      ...(partner ? [] : [element('td', {}, accept, ' ', reason, ' ', reject, ' ', edit)]),
     );
     row.addEventListener('click', (event) => {
       if ((event.target as HTMLElement).closest('button, select')) return;
@@ -399,7 +418,7 @@ export async function showStudy(
           words.category,
           words.decision,
           ...(prior ? [words.versusPrior] : []),
-          '',
+          ...(partner ? [] : ['']),
         ].map((label) => element('th', { scope: 'col' }, label)),
       ),
     ),
@@ -529,6 +548,44 @@ export async function showStudy(
   const signOff = element('button', { type: 'button' }, words.signOff);
   signOff.addEventListener('click', () => void act({ action: 'sign-off', finalCategory: final.value }));
   const signed = study.review?.status === 'signed-off';
+  const hooksForPanels = {
+    notify: (text: string) => {
+      message.textContent = text;
+    },
+    onSignedOut: hooks.onSignedOut,
+  };
+  const firstCategory = study.review?.finalCategory ?? lungRads?.category ?? null;
+  // The first read and its sign-off for the study's own institution; a partner records a second read beside
+  // it, and the study's own readers see what partners returned and whom the study is shared with.
+  const reading = partner
+    ? [
+        secondReadForm(
+          studyId,
+          secondReads,
+          {
+            category: firstCategory,
+            text: signed
+              ? `${study.review?.finalCategory ?? '-'} (${words.signedOff}) · ${study.institutionCode}`
+              : `${words.aiCategory} ${study.review?.aiCategory ?? '-'} · ${words.status}: ${study.review?.status ?? '-'} · ${study.institutionCode}`,
+          },
+          hooksForPanels,
+        ),
+      ]
+    : [
+        signed
+          ? element('p', {}, `${words.signedOff}: ${study.review?.finalCategory ?? ''}`)
+          : element(
+              'div',
+              { class: 'sign-off' },
+              element('label', { for: 'final-category' }, words.finalCategoryLabel),
+              final,
+              signOff,
+            ),
+        ...(secondReads.length > 0 || shares?.some((s) => s.audience === 'institution')
+          ? [secondReadsSection(secondReads)]
+          : []),
+        ...(shares ? [sharingSection(studyId, shares, secondReads, hooksForPanels)] : []),
+      ];
 
   const { viewerOrigin } = JSON.parse(document.getElementById('nodus-config')?.textContent ?? '{}') as {
     viewerOrigin?: string;
@@ -556,6 +613,15 @@ export async function showStudy(
         {},
         `${study.identity?.patientName?.replaceAll('^', ' ') ?? study.studyId.slice(0, 8)} · ${study.studyDate ?? ''}`,
       ),
+      ...(partner
+        ? [
+            element(
+              'span',
+              { class: 'badge' },
+              `${words.secondReadBadge} · ${words.sentBy} ${study.institutionCode}`,
+            ),
+          ]
+        : []),
       element('span', {}, `${words.status}: ${study.review?.status ?? '-'}`),
       ohif,
     ),
@@ -566,27 +632,12 @@ export async function showStudy(
       element(
         'section',
         { class: 'viewer', 'aria-label': words.images },
-        element('div', { class: 'tools' }, ...windowButtons, addMode),
+        element('div', { class: 'tools' }, ...windowButtons, ...(partner ? [] : [addMode])),
         shown?.panes ?? element('p', {}, words.imagesFailed),
         element('p', { class: 'hint' }, words.viewerHelp),
         hint,
       ),
-      element(
-        'div',
-        { class: 'side' },
-        noduleTable,
-        form,
-        result,
-        signed
-          ? element('p', {}, `${words.signedOff}: ${study.review?.finalCategory ?? ''}`)
-          : element(
-              'div',
-              { class: 'sign-off' },
-              element('label', { for: 'final-category' }, words.finalCategoryLabel),
-              final,
-              signOff,
-            ),
-      ),
+      element('div', { class: 'side' }, noduleTable, form, result, ...reading),
     ),
   );
   // Keys: up/down scroll, n/p next/previous nodule, a accept, r reject the selected one.
@@ -597,8 +648,9 @@ export async function showStudy(
     else if (event.key === 'ArrowUp') scrollBy(-1);
     else if (event.key === 'n') jumpTo(Math.min(selected + 1, study.nodules.length - 1));
     else if (event.key === 'p') jumpTo(Math.max(selected - 1, 0));
-    else if (event.key === 'a' && current) void act({ action: 'accept', noduleId: current.noduleId });
-    else if (event.key === 'r' && current)
+    else if (event.key === 'a' && current && !partner)
+      void act({ action: 'accept', noduleId: current.noduleId });
+    else if (event.key === 'r' && current && !partner)
       void act({ action: 'reject', noduleId: current.noduleId, reason: 'not-a-nodule' });
     else return;
     event.preventDefault();
@@ -612,6 +664,6 @@ export async function showStudy(
     selected = before;
     rows[before]?.setAttribute('aria-selected', 'true');
   } else if (study.nodules.length > 0) jumpTo(0);
-  if (draft?.studyId === studyId) openForm(draft);
+  if (draft?.studyId === studyId && !partner) openForm(draft);
   return true;
 }

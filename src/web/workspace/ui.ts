@@ -5,6 +5,13 @@ export const state = {
   locale: initialLocale(localStorage.getItem('nodus.locale'), navigator.languages),
   /** The session's CSRF token: sent as X-CSRF-Token with every write. */
   csrfToken: null as string | null,
+  /** The signed-in user's role (src/shared/roles.ts), from the session. */
+  role: null as string | null,
+  /**
+   * What the worklist said of each study it listed: true for another institution's study shared with the
+   * reader's for a second read. A study opened by its address alone is not in it.
+   */
+  secondRead: new Map<string, boolean>(),
 };
 
 /** The words of the current locale. */
@@ -36,4 +43,16 @@ export async function api(path: string, init: RequestInit = {}): Promise<Respons
   if (init.body !== undefined && !headers.has('Content-Type'))
     headers.set('Content-Type', 'application/json');
   return fetch(path, { ...init, headers, credentials: 'same-origin' });
+}
+
+/** The message of an API error envelope ({ error: { message } }), else the HTTP status. */
+export async function errorMessage(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+  return body.error?.message ?? `HTTP ${response.status}`;
+}
+
+/** A moment (ISO 8601) as the reader's locale writes a date and time; '-' for none. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  return new Date(iso).toLocaleString(state.locale, { dateStyle: 'medium', timeStyle: 'short' });
 }
