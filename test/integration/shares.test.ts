@@ -473,14 +473,18 @@ describe.skipIf(!sampleDir)(
     it("shows an institution share on the partner's worklist and nothing else of the sender; the second read comes back", async () => {
       const db = services.database.db;
       const community = `SHARE-COMMUNITY-${tag}`;
+      // Two studies of one patient: the partner gets the newer, not its prior.
+      const patientId = `P-${tag}-community`;
       const shared = await seedScreenedStudy(db, {
         institutionCode: community,
+        patientId,
         studyDate: '2026-02-01',
         nodules: [],
       });
       const unshared = await seedScreenedStudy(db, {
         institutionCode: community,
-        studyDate: '2026-02-02',
+        patientId,
+        studyDate: '2025-02-02',
         nodules: [],
       });
       const sending = await callerWithRole(db, api, 'radiologist', community);
@@ -507,7 +511,11 @@ describe.skipIf(!sampleDir)(
       expect(
         ((await (await partner.request(`/api/worklist?institution=${community}`)).json()) as Json).items,
       ).toHaveLength(1);
-      expect((await partner.request(`/api/studies/${shared.studyId}`)).status).toBe(200);
+      const detail = (await (await partner.request(`/api/studies/${shared.studyId}`)).json()) as Json;
+      expect(detail).toMatchObject({ studyId: shared.studyId, secondRead: true, priors: [] });
+      const own = (await (await sending.request(`/api/studies/${shared.studyId}`)).json()) as Json;
+      expect(own).toMatchObject({ secondRead: false });
+      expect(own.priors.map((p: Json) => p.studyId)).toEqual([unshared.studyId]);
       expect((await partner.request(`/api/studies/${unshared.studyId}`)).status).toBe(403);
       expect(((await (await partnerProgramme.request('/api/worklist')).json()) as Json).items).toEqual([]);
       const qido = (await (

@@ -343,12 +343,19 @@ export function studyRoutes(deps: { db: Database; ingest?: { blobs: BlobStore };
     if (!detail) throw new DomainError('NOT_FOUND', `study ${studyId} is unknown`);
     requireStudy(principal, { studyId, institutionId: detail.institutionId }, 'read studies');
     await audit(c, deps.db, { action: 'study.read', resourceType: 'study', resourceId: studyId });
+    // Not of the caller's institutions, yet visible: shared with theirs for a second read. The partner
+    // sees that study alone: the patient's other studies at the sender stay the sender's.
+    const secondRead = !seesInstitution(principal, detail.institutionId);
+    const view = detailView(detail, seesIdentity(principal));
     return c.json(
-      {
-        ...detailView(detail, seesIdentity(principal)),
-        // Not of the caller's institutions, yet visible: shared with theirs for a second read.
-        secondRead: !seesInstitution(principal, detail.institutionId),
-      },
+      secondRead
+        ? {
+            ...view,
+            priors: [],
+            review: view.review && { ...view.review, lungRads: withoutPriorIdentity(view.review.lungRads) },
+            secondRead,
+          }
+        : { ...view, secondRead },
       200,
     );
   });
