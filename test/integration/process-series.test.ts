@@ -1,5 +1,6 @@
 import { findInstanceBlobKey } from '../../src/db/repositories/instances.js';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { ensureInstitution } from '../../src/db/repositories/users.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorized, seedTestAdminToken } from '../fixtures/authorized.js';
 import { decodeNifti1Volume } from '../../src/volume/nifti.js';
@@ -10,6 +11,7 @@ import {
   inferenceRuns,
   quarantinedInstances,
   series,
+  shares,
   studyReviews,
 } from '../../src/db/schema/index.js';
 import { TransferSession } from '../../src/ingest/transfer-session.js';
@@ -97,6 +99,20 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
 
   it('starts processSeries through the API, reconstructs, detects and serves the findings', async () => {
     const { seriesUid, phantom, slices } = await storePhantomSeries();
+    // The phantom's institution is made a consortium member: its screened study is offered to the hub.
+    const db = services.database.db;
+    const hub = `PROCESS-HUB-${Date.now().toString(36)}`;
+    await ensureInstitution(db, hub);
+    const [institution] = await db.execute<{ code: string }>(sql`
+      select i.code from series se join studies st on st.id = se.study_id join patients p on p.id = st.patient_id
+        join institutions i on i.id = p.institution_id where se.series_instance_uid = ${seriesUid}`);
+    const member = institution!.code;
+    const joined = await app.request(`/api/consortium/members/${encodeURIComponent(member)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hub, secondReadHours: 24 }),
+    });
+    expect(joined.status).toBe(200);
 
     const before = await app.request(`/api/series/${seriesUid}`);
     expect(await before.json()).toMatchObject({ status: 'receiving', instanceCount: slices });
@@ -207,6 +223,22 @@ describe('processSeries through the API, on real PostgreSQL and Temporal', () =>
     expect(runs).toHaveLength(1);
     const again2 = (await (await app.request(`/api/series/${seriesUid}/findings`)).json()) as typeof body;
     expect(again2.findings).toEqual(body.findings);
+
+    // Offered once (the rerun found the offer), to the hub, with its timers running in Temporal.
+    const offers = await db.select().from(shares).where(eq(shares.studyId, own!.studyId));
+    expect(offers).toHaveLength(1);
+    expect(offers[0]).toMatchObject({ audience: 'institution', offeredByConsortium: true });
+    expect(offers[0]!.secondReadDueAt!.getTime() - offers[0]!.createdAt.getTime()).toBeCloseTo(
+      24 * 3_600_000,
+      -4,
+    );
+    const timers = await services.client.workflow.getHandle(`share:${offers[0]!.id}`).describe();
+    expect(timers.status.name).toBe('RUNNING');
+    await services.client.workflow.getHandle(`share:${offers[0]!.id}`).terminate('test over');
+    const left = await app.request(`/api/consortium/members/${encodeURIComponent(member)}`, {
+      method: 'DELETE',
+    });
+    expect(left.status).toBe(204);
   });
 
   it('fails a series whose volume breaks the model contract, and shows the reason', async () => {
