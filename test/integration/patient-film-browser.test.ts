@@ -1,27 +1,24 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { institutionCode } from '../../src/db/repositories/instances.js';
-import { assessSeriesForReview } from '../../src/db/repositories/study-reviews.js';
-import { findings, inferenceRuns, models, series, studies, volumes } from '../../src/db/schema/index.js';
+import { series, studies } from '../../src/db/schema/index.js';
 import { storeInstance, type IngestDeps } from '../../src/ingest/store-instance.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { callerWithRole } from '../fixtures/authorized.js';
 import { launchChromium } from '../fixtures/chromium.js';
+import { decodeQrDataUrl } from '../fixtures/qr-code.js';
 import { relabelledInstance } from '../fixtures/relabelled-instance.js';
 import { lidcSlices, sampleDir } from '../fixtures/sample-data.js';
+import { seedAiRun } from '../fixtures/screened-study.js';
 import { testUid } from '../fixtures/synthetic-instance.js';
 import { connectTestServices, testLogger } from './services.js';
 
-const run = promisify(execFile);
 const ARTIFACTS = path.resolve('test-artifacts');
 /** 20 slices of LIDC-IDRI-0001 (2.5 mm apart): enough to scroll through, quick to store. */
 const SLICES = 20;
@@ -40,16 +37,6 @@ interface CreatedShare {
   url: string;
   qrCode: string;
   expiresAt: string;
-}
-
-/** The text a QR code (a PNG data URL) holds, as Debian's zbarimg reads it. */
-async function decodeQr(dataUrl: string): Promise<string> {
-  expect(dataUrl).toMatch(/^data:image\/png;base64,/);
-  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-qr-')), 'link.png');
-  await fs.writeFile(file, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
-  // zbarimg says something about D-Bus on stderr; only stdout is the code's text.
-  const { stdout } = await run('zbarimg', ['-q', '--raw', file]);
-  return stdout.trim();
 }
 
 /** Two fingers on the element's centre moving apart (a pinch to zoom in), by Chrome's touch input (CDP). */
@@ -171,56 +158,12 @@ describe.skipIf(!sampleDir)('the patient’s digital film on a phone (real CT, C
       select (metadata->'00200032'->'Value'->>2)::float8 as z from instances
       where series_id = ${ct!.id}::uuid order by 1 desc`);
     const noduleZ = zs[NODULE_SLICE]!.z;
-    const [volume] = await db
-      .insert(volumes)
-      .values({
-        seriesId: ct!.id,
-        blobKey: `volumes/${seriesUid}/test.nii`,
-        sha256: 'test',
-        dtype: 'int16',
-        dimensions: [512, 512, SLICES],
-        spacingMm: [0.7, 0.7, 2.5],
-        originLps: [-180, -180, zs[SLICES - 1]!.z],
-        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-      })
-      .returning();
-    const [model] = await db
-      .insert(models)
-      .values({
-        modelId: `film-detector-${randomUUID()}`,
-        version: '1',
-        sha256: 'x',
-        task: 'detector',
-        manifest: {},
-      })
-      .returning();
-    const [aiRun] = await db
-      .insert(inferenceRuns)
-      .values({
-        volumeId: volume!.id,
-        modelId: model!.id,
-        parametersSha256: randomUUID(),
-        parameters: {},
-        status: 'succeeded',
-        finishedAt: new Date(),
-      })
-      .returning();
-    await db.insert(findings).values({
-      inferenceRunId: aiRun!.id,
+    await seedAiRun(db, {
       seriesId: ct!.id,
-      ordinal: 0,
-      centreLps: [60, 20, noduleZ],
-      boundingBoxIjk: [0, 0, 0, 1, 1, 1],
-      longAxisMm: 5,
-      shortAxisMm: 4,
-      meanDiameterMm: 4.5,
-      volumeMm3: (Math.PI / 6) * 4.5 ** 3,
-      meanHu: 20,
-      type: 'solid',
-      solidComponentMm: null,
-      score: 0.9,
+      seriesInstanceUid: seriesUid,
+      volume: { dimensions: [512, 512, SLICES], originLps: [-180, -180, zs[SLICES - 1]!.z] },
+      nodules: [{ centreLps: [60, 20, noduleZ], longAxisMm: 5, shortAxisMm: 4, type: 'solid' }],
     });
-    await assessSeriesForReview(db, seriesUid);
     const [study] = await db.select().from(studies).where(eq(studies.studyInstanceUid, studyUid));
     studyId = study!.id;
 
@@ -266,7 +209,7 @@ describe.skipIf(!sampleDir)('the patient’s digital film on a phone (real CT, C
   it('makes a patient link whose QR code reads back as the link', async () => {
     film = await share({ audience: 'patient', allowDownload: true });
     expect(film.url).toMatch(new RegExp(`^${base}/s/[A-Za-z0-9_-]{43}$`));
-    expect(await decodeQr(film.qrCode)).toBe(film.url);
+    expect(await decodeQrDataUrl(film.qrCode)).toBe(film.url);
   });
 
   it('shows the report and scrolls the CT by slider, buttons and a swipe on a 390 px phone, in English and Chinese', async () => {
@@ -385,7 +328,7 @@ describe.skipIf(!sampleDir)('the patient’s digital film on a phone (real CT, C
     await qr.waitFor();
     const doctorUrl = (await page.locator('#new-link-url').textContent())!;
     expect(doctorUrl).toMatch(new RegExp(`^${base}/s/[A-Za-z0-9_-]{43}$`));
-    expect(await decodeQr((await qr.getAttribute('src'))!)).toBe(doctorUrl);
+    expect(await decodeQrDataUrl((await qr.getAttribute('src'))!)).toBe(doctorUrl);
 
     // The doctor sees the film (report and images) but cannot pass it on.
     const doctor = await phone(doctorUrl);

@@ -1,27 +1,19 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.js';
 import { callerWithRole } from '../fixtures/authorized.js';
+import { decodeQrDataUrl } from '../fixtures/qr-code.js';
 import { launchChromium } from '../fixtures/chromium.js';
 import { seedScreenedStudy } from '../fixtures/screened-study.js';
 import { connectTestServices, testLogger } from './services.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
-const run = promisify(execFile);
 const PHONE = 'nodus-test-phone/1.0 (Android)';
-
-/** The text of a QR code in a PNG, read by Debian's zbar (zbar-tools); its D-Bus warning on stderr is noise. */
-async function decodeQr(file: string): Promise<string> {
-  const { stdout } = await run('zbarimg', ['-q', '--raw', file]);
-  return stdout.trim();
-}
 
 describe("the workspace's sharing: a patient's link and QR code, a partner's second read (Chromium)", () => {
   let services: Awaited<ReturnType<typeof connectTestServices>>;
@@ -105,9 +97,7 @@ describe("the workspace's sharing: a patient's link and QR code, a partner's sec
     await page.getByText('Give this to the patient; it opens their images and report on a phone').waitFor();
     const src = (await qr.getAttribute('src'))!;
     expect(src).toMatch(/^data:image\/png;base64,/);
-    const png = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'nodus-qr-')), 'qr.png');
-    await fs.writeFile(png, Buffer.from(src.slice(src.indexOf(',') + 1), 'base64'));
-    expect(await decodeQr(png)).toBe(url);
+    expect(await decodeQrDataUrl(src)).toBe(url);
 
     // The patient opens it on a phone: the opening is audited and shown to the sender.
     const secret = new URL(url).pathname.split('/').pop()!;
