@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app.js';
+import { filmBundle } from '../api/routes/film-assets.js';
 import { workspaceBundle } from '../api/routes/workspace-assets.js';
 import { installedOhifDir, ohifViewerApp } from '../api/viewer/ohif-viewer.js';
 import { seedAdminToken } from '../db/repositories/users.js';
@@ -50,8 +51,9 @@ export async function startApi(platform: Platform): Promise<RunningApi> {
     },
   });
   const server = await listen(app.fetch, config.api.host, config.api.port);
-  // The workspace's bundles are built now, not on the first reader's request (a failure is logged there).
+  // The pages' bundles are built now, not on the first reader's request (a failure is logged there).
   for (const bundle of ['app', 'worker'] as const) void workspaceBundle(bundle).catch(() => undefined);
+  void filmBundle().catch(() => undefined);
   const ohifDir = installedOhifDir();
   if (!ohifDir)
     logger.warn('the OHIF viewer is not installed (node scripts/install-ohif.mjs): no viewer port');

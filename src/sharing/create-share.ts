@@ -95,8 +95,10 @@ export async function createShare(
   }
 
   const scope = normalizedScope(request.scope);
+  // A whole-study share of a study (not passed on) needs no image checked.
   try {
-    const covered = await instancesInScope(db, input.studyId, scope);
+    const covered =
+      scope === null && !parent ? new Set<string>() : await instancesInScope(db, input.studyId, scope);
     if (scope !== null && covered.size === 0) throw invalid('scope: covers no image of the study');
     if (parent) {
       const allowed = await instancesInScope(db, input.studyId, parent.scope);

@@ -14,6 +14,8 @@ export interface FilmView {
     shareId: string;
     /** When this viewer session ends. */
     expiresAt: string;
+    /** When the link itself expires. */
+    linkExpiresAt: string;
     allowDownload: boolean;
     canPassOn: boolean;
   };
@@ -123,6 +125,7 @@ export async function filmView(db: Database, grant: ShareGrant): Promise<FilmVie
     film: {
       shareId: grant.shareId,
       expiresAt: grant.expiresAt.toISOString(),
+      linkExpiresAt: grant.linkExpiresAt.toISOString(),
       allowDownload: grant.allowDownload,
       canPassOn: grant.canPassOn,
     },

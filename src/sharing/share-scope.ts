@@ -52,5 +52,8 @@ export interface ShareGrant {
   audience: ShareAudience;
   /** The patient's own film (not a link passed on): it may pass itself on and manage its links. */
   canPassOn: boolean;
+  /** When this viewer session ends. */
   expiresAt: Date;
+  /** When the share itself (the link) expires. */
+  linkExpiresAt: Date;
 }

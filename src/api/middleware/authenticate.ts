@@ -2,6 +2,7 @@ import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AuthFailureLimiter } from '../../access/auth-failure-limiter.js';
 import type { Principal } from '../../access/principal.js';
+import { SHARE_LINK_PREFIX } from '../../sharing/share-link.js';
 import type { ShareGrant } from '../../sharing/share-scope.js';
 import { DomainError } from '../../shared/errors.js';
 import { clientAddress } from '../audit.js';
@@ -12,7 +13,7 @@ import { clientAddress } from '../audit.js';
  * session.
  */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/', '/api/film/open']);
-const PUBLIC_PREFIXES = ['/workspace/', '/s/', '/film/'];
+const PUBLIC_PREFIXES = ['/workspace/', SHARE_LINK_PREFIX, '/film/'];
 
 /** The cookie of a share's viewer session (a patient's digital film): src/db/repositories/shares.ts. */
 export const FILM_COOKIE = 'nodus_film';

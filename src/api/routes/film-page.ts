@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AuthFailureLimiter } from '../../access/auth-failure-limiter.js';
 import type { Database } from '../../db/client.js';
 import { followLink, type LinkState } from '../../sharing/follow-link.js';
+import { SHARE_LINK_PREFIX } from '../../sharing/share-link.js';
 import type { AppEnv } from '../app.js';
 import { clientAddress } from '../audit.js';
 import { filmBundle } from './film-assets.js';
@@ -45,7 +46,7 @@ export function filmPageRoutes(deps: { db: Database; authFailures: AuthFailureLi
     );
   };
 
-  app.get('/s/:secret', async (c) => {
+  app.get(`${SHARE_LINK_PREFIX}:secret`, async (c) => {
     const address = clientAddress(c) ?? 'unknown';
     const retryAfter = deps.authFailures.refusal(address, c.req.path);
     if (retryAfter !== undefined) {

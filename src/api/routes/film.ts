@@ -310,9 +310,8 @@ export function filmRoutes(deps: FilmRouteDeps) {
   app.openapi(getFilm, async (c) => {
     const grant = grantOf(c);
     const view = await filmView(deps.db, grant);
-    const share = await shareById(deps.db, grant.shareId);
     await audit(c, deps.db, { action: 'film.read', resourceType: 'study', resourceId: grant.studyId });
-    return c.json({ ...view, film: { ...view.film, linkExpiresAt: share!.expiresAt.toISOString() } }, 200);
+    return c.json(view, 200);
   });
 
   app.openapi(listLinks, async (c) => {

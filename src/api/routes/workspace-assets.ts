@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PluginBuild } from 'esbuild';
+import { browserBundle } from './browser-bundle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -47,33 +48,14 @@ const nodeBuiltinsAsEmpty = {
 };
 
 export type WorkspaceBundle = 'app' | 'worker';
-const bundles = new Map<WorkspaceBundle, Promise<string>>();
 
 /**
  * A bundle of the workspace's JavaScript, built once per process by esbuild from the installed packages
  * (nothing is fetched from elsewhere): `app` (the page, with cornerstone3D) or `worker` (image decoding).
  */
 export function workspaceBundle(name: WorkspaceBundle): Promise<string> {
-  let bundle = bundles.get(name);
-  if (!bundle) {
-    bundle = (async () => {
-      const esbuild = await import('esbuild');
-      const result = await esbuild.build({
-        entryPoints: [name === 'app' ? APP_ENTRY : WORKER_ENTRY],
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        target: 'es2022',
-        minify: true,
-        write: false,
-        logLevel: 'silent',
-        plugins: [nodeBuiltinsAsEmpty],
-        define: { 'process.env.NODE_ENV': '"production"' },
-      });
-      return result.outputFiles[0]!.text;
-    })();
-    bundle.catch(() => bundles.delete(name));
-    bundles.set(name, bundle);
-  }
-  return bundle;
+  return browserBundle(name === 'app' ? APP_ENTRY : WORKER_ENTRY, {
+    plugins: [nodeBuiltinsAsEmpty],
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
 }

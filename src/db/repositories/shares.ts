@@ -326,6 +326,7 @@ export async function grantForSession(
       audience: row.audience,
       canPassOn: row.audience === 'patient' && row.parent_share_id === null,
       expiresAt: new Date(row.session_expires_at),
+      linkExpiresAt: new Date(row.share_expires_at),
     },
   };
 }
@@ -406,7 +407,7 @@ export async function markSecondReadOverdue(db: Database, shareId: string): Prom
 export async function endExpiredShareSessions(db: Database, shareId: string): Promise<number> {
   const rows = await db
     .update(shareSessions)
-    .set({ expiresAt: sql`least(${shareSessions.expiresAt}, now())` })
+    .set({ expiresAt: sql`now()` })
     .where(and(eq(shareSessions.shareId, shareId), gt(shareSessions.expiresAt, sql`now()`)))
     .returning({ id: shareSessions.id });
   return rows.length;

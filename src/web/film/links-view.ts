@@ -3,7 +3,8 @@
 // withdraw it.
 import type { CreatedLink, Film, FilmLink } from './api-types.js';
 import type { Messages } from './i18n.js';
-import { api, element, errorMessage, formatDateTime, SessionEnded } from './ui.js';
+import { errorEnvelopeMessage } from '../error-envelope.js';
+import { api, element, formatDateTime, SessionEnded } from './ui.js';
 
 const HOUR_MS = 3_600_000;
 /** Openings listed per link, newest first. */
@@ -135,7 +136,7 @@ export class LinksView {
         try {
           const response = await api('/api/film/links', { method: 'POST', body: JSON.stringify(body) });
           if (response.status !== 201) {
-            error.textContent = (await errorMessage(response)) ?? m.failed;
+            error.textContent = (await errorEnvelopeMessage(response)) ?? m.failed;
             return;
           }
           this.created = (await response.json()) as CreatedLink;
@@ -256,7 +257,7 @@ export class LinksView {
     try {
       const response = await api(`/api/film/links/${encodeURIComponent(id)}`, { method: 'DELETE' });
       if (response.status !== 204 && this.linksError && this.messages) {
-        this.linksError.textContent = (await errorMessage(response)) ?? this.messages.failed;
+        this.linksError.textContent = (await errorEnvelopeMessage(response)) ?? this.messages.failed;
       }
     } catch (error) {
       if (error instanceof SessionEnded) return;

@@ -35,16 +35,7 @@ export function setLocale(locale: Locale): void {
   document.documentElement.lang = locale;
 }
 
-export function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
+export { element } from '../dom-element.js';
 
 /** Thrown after the session ended (401): the page has been replaced by the "viewing ended" message. */
 export class SessionEnded extends Error {
@@ -65,16 +56,6 @@ export async function api(path: string, init: RequestInit = {}): Promise<Respons
     throw new SessionEnded();
   }
   return response;
-}
-
-/** The `{ error: { message } }` of an error answer, when it has one. */
-export async function errorMessage(response: Response): Promise<string | undefined> {
-  try {
-    const body = (await response.json()) as { error?: { message?: unknown } };
-    return typeof body.error?.message === 'string' ? body.error.message : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** HU windows the page offers: centre and width. */

@@ -1,3 +1,4 @@
+import { errorEnvelopeMessage } from '../error-envelope.js';
 // What every view of the workspace shares: its words, the DOM helper, and API calls with the session.
 import { initialLocale, MESSAGES, type Locale, type Messages } from './i18n.js';
 
@@ -25,16 +26,7 @@ export function setLocale(locale: Locale): void {
   document.documentElement.lang = locale;
 }
 
-export function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
+export { element } from '../dom-element.js';
 
 /** A request to nodus with the session cookie; writes carry the CSRF token. */
 export async function api(path: string, init: RequestInit = {}): Promise<Response> {
@@ -47,8 +39,7 @@ export async function api(path: string, init: RequestInit = {}): Promise<Respons
 
 /** The message of an API error envelope ({ error: { message } }), else the HTTP status. */
 export async function errorMessage(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-  return body.error?.message ?? `HTTP ${response.status}`;
+  return (await errorEnvelopeMessage(response)) ?? `HTTP ${response.status}`;
 }
 
 /** A moment (ISO 8601) as the reader's locale writes a date and time; '-' for none. */
