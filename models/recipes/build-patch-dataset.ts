@@ -1,6 +1,6 @@
 // Recipe, step 1 of 2 of the patch classifier (nodus-patch-cnn): the training patches.
 //
-//   node --import tsx models/recipes/build-patch-dataset.ts [--copies 20] [--out .training/patches]
+//   node --import tsx models/recipes/build-patch-dataset.ts [--copies 20] [--out .training/patches] [--sub-solid]
 //
 // For each real background of the shared data (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) and each copy:
 // synthetic nodules are inserted (src/phantom: 3-30 mm, solid / part-solid / ground glass, round / lobulated /
@@ -26,7 +26,7 @@ import { loadDetector } from '../../src/inference/model-registry.js';
 import { modelToSourceIjk, sourceIjkToModel } from '../../src/inference/resample.js';
 import { mulberry32, type InsertedNodule } from '../../src/phantom/insert-nodule.js';
 import type { Vec3 } from '../../src/volume/volume.js';
-import { CANDIDATE_CAP } from './candidate-cap.js';
+import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-cap.js';
 import { syntheticCopy } from './synthetic-copy.js';
 import { trainingBackgrounds, type Background } from './training-backgrounds.js';
 
@@ -35,7 +35,12 @@ const NEGATIVE_SHARE = 1 / 3;
 const JITTERED_POSITIVES = 3;
 
 const { values } = parseArgs({
-  options: { copies: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } },
+  options: {
+    copies: { type: 'string' },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    'sub-solid': { type: 'boolean' },
+  },
 });
 const copies = Number(values.copies ?? 20);
 const out = path.resolve(values.out ?? '.training/patches');
@@ -187,6 +192,7 @@ function stageOptions() {
     maxTileVoxels: 12_000_000,
     maxCandidates: CANDIDATE_CAP.maxCandidates,
     keepAllFromRadiusMm: CANDIDATE_CAP.keepAllFromRadiusMm,
+    ...(values['sub-solid'] && { subSolid: SUB_SOLID_CANDIDATES }),
     time: async <T>(_stage: string, work: () => T | Promise<T>) => work(),
   };
 }

@@ -6,3 +6,9 @@ export const CANDIDATE_CAP = {
   /** Blob candidates of this radius (mm) or more are all scored: about 400 per scan, nodules of >= 5 mm. */
   keepAllFromRadiusMm: 2.5,
 };
+
+/**
+ * The sub-solid candidate source as tried (recipes' --sub-solid; not in nodus-detector-2.x, see its model
+ * card): ground-glass and part-solid candidates, maxima of the heatmap on the grid clipped at -550 HU.
+ */
+export const SUB_SOLID_CANDIDATES = { clipHu: -550, minResponse: 0.06, minRadiusMm: 2.5 };

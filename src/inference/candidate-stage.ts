@@ -5,6 +5,7 @@ import type { HeatmapModelEntry } from './model-manifest.js';
 import type { LoadedModel } from './model-registry.js';
 import { modelToSourceIjk, resampleForModel, type ModelInput } from './resample.js';
 import { runHeatmap, type ModelGrid } from './run-heatmap.js';
+import { subSolidCandidates, type SubSolidCandidateOptions } from './sub-solid-candidates.js';
 import { tissueCandidates } from './tissue-candidates.js';
 
 /** Tissue candidates: voxels denser than this (HU) in the lungs, opened by OPENING_MM, at least this diameter. */
@@ -21,6 +22,8 @@ export interface CandidateStageOptions {
   maxCandidates: number;
   /** Blob candidates of at least this radius (mm) are kept beyond maxCandidates (see findCandidates). */
   keepAllFromRadiusMm?: number;
+  /** A second blob search for ground-glass and part-solid nodules (see sub-solid-candidates.ts). */
+  subSolid?: SubSolidCandidateOptions;
   onProgress?: (stage: string, fraction: number) => void;
   /** Adds the stage's duration (ms) under its name. */
   time: <T>(stage: string, work: () => T | Promise<T>) => Promise<T>;
@@ -47,7 +50,8 @@ export interface CandidateStage {
  * 2. resampling to the heatmap model's isotropic spacing and HU window;
  * 3. the heatmap model (sliding-window within the memory budget);
  * 4. candidates = local maxima of the heatmap in the lungs, plus compact tissue components (masses against
- *    the chest wall, see tissue-candidates.ts).
+ *    the chest wall, see tissue-candidates.ts), plus, where the detector asks for them, the maxima of the
+ *    heatmap on the grid clipped at a ground-glass density (sub-solid-candidates.ts).
  * Returns undefined when the volume holds no lungs (under 1 mL).
  */
 export async function runCandidateStage(
@@ -76,7 +80,7 @@ export async function runCandidateStage(
     if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return false;
     return lungs.mask[i + nx * (j + ny * k)] === 1;
   };
-  const candidates = await options.time('candidates', () => {
+  const candidates = await options.time('candidates', async () => {
     const blobs = findCandidates({ data: heatmap.response, shape: grid.shape }, heatmap.radiusMm, {
       minResponse: contract.minResponse,
       maxCandidates: options.maxCandidates,
@@ -92,12 +96,20 @@ export async function runCandidateStage(
       minDiameterMm: MIN_TISSUE_DIAMETER_MM,
       inLungs,
     });
-    // A tissue candidate at a blob candidate already found is the same object.
-    for (const mass of masses) {
+    const subSolid = options.subSolid
+      ? await subSolidCandidates(heatmapModel, grid, {
+          ...options.subSolid,
+          maxTileVoxels: options.maxTileVoxels,
+          inLungs,
+        })
+      : [];
+    // A tissue or sub-solid candidate at a blob candidate already found is the same object.
+    for (const extra of [...masses, ...subSolid]) {
       const known = blobs.some(
-        (c) => Math.hypot(c.x - mass.x, c.y - mass.y, c.z - mass.z) * contract.spacingMm < mass.radiusMm / 2,
+        (c) =>
+          Math.hypot(c.x - extra.x, c.y - extra.y, c.z - extra.z) * contract.spacingMm < extra.radiusMm / 2,
       );
-      if (!known) blobs.push(mass);
+      if (!known) blobs.push(extra);
     }
     return blobs;
   });

@@ -88,6 +88,8 @@ export async function detectNodules(
     threshold,
     maxCandidates: detector.entry.maxCandidates,
     keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
+    subSolidCandidates: detector.entry.subSolidCandidates,
+    mirrorAveragedTop: detector.entry.mirrorAveragedTop,
     maxFindings: detector.entry.maxFindings,
   };
 
@@ -97,6 +99,7 @@ export async function detectNodules(
     ...(detector.entry.keepAllFromRadiusMm !== undefined && {
       keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
     }),
+    ...(detector.entry.subSolidCandidates && { subSolid: detector.entry.subSolidCandidates }),
     ...(options.onProgress && { onProgress: options.onProgress }),
     time,
   });
@@ -202,6 +205,7 @@ async function scoreCandidates(
       detector.entry.calibration!,
       context.input,
       candidates,
+      { mirroredTop: detector.entry.mirrorAveragedTop ?? 0 },
     );
     return { values: scores.probabilities, features: undefined };
   }

@@ -19,6 +19,8 @@ export interface FindCandidatesOptions {
    * ground-glass nodule is never pushed out by thousands of small bright ones. Default: no exemption.
    */
   keepAllFromRadiusMm?: number;
+  /** Maxima of smaller radius (mm) are dropped before non-maximum suppression; default: none. */
+  minRadiusMm?: number;
   /** Model voxel size, mm (isotropic). */
   spacingMm: number;
   /** Whether a model voxel lies in the lungs; maxima elsewhere are dropped. */
@@ -48,8 +50,10 @@ export function findCandidates(
         const value = data[index]!;
         if (value < options.minResponse) continue;
         if (!isLocalMaximum(data, index, value, W, plane)) continue;
+        const radius = radiusMm?.[index] ?? options.defaultRadiusMm ?? 5;
+        if (radius < (options.minRadiusMm ?? 0)) continue;
         if (!options.inLungs(x, y, z)) continue;
-        found.push({ x, y, z, response: value, radiusMm: radiusMm?.[index] ?? options.defaultRadiusMm ?? 5 });
+        found.push({ x, y, z, response: value, radiusMm: radius });
       }
   found.sort((a, b) => b.response - a.response);
   const kept: Candidate[] = [];

@@ -101,6 +101,18 @@ export const DetectorEntry = z.object({
   /** Candidates of at least this radius (mm) are scored beyond maxCandidates (they are few). */
   keepAllFromRadiusMm: z.number().positive().optional(),
   /**
+   * A second candidate search for ground-glass and part-solid nodules: blob maxima of the heatmap on the grid
+   * clipped at clipHu, of at least minResponse and minRadiusMm (src/inference/sub-solid-candidates.ts).
+   */
+  subSolidCandidates: z
+    .object({ clipHu: z.number(), minResponse: z.number().positive(), minRadiusMm: z.number().positive() })
+    .optional(),
+  /**
+   * Patch classifiers: this many best candidates are scored again on the mirror images of their patches
+   * and get the mean logit (test-time augmentation, see patch-classifier.ts); absent: one pass.
+   */
+  mirrorAveragedTop: z.number().int().positive().optional(),
+  /**
    * At most this many findings are reported per scan (highest score first); absent: every candidate at or
    * above the operating point is reported.
    */

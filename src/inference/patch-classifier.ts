@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { DomainError } from '../shared/errors.js';
 import { extractPatches, gridPyramid, type GridPoint } from './candidate-patches.js';
 import { modelKey, type DetectorEntry, type PatchClassifierModelEntry } from './model-manifest.js';
+import { mirroredPatches } from './mirrored-patches.js';
 import type { LoadedModel } from './model-registry.js';
 import type { ModelGrid } from './run-heatmap.js';
 
@@ -17,13 +18,17 @@ export interface PatchScores {
 
 /**
  * Scores candidates with a patch classifier (a 3D CNN on multi-scale cubes of the model grid around each
- * candidate, see candidate-patches.ts), in batches, and calibrates the logits to probabilities.
+ * candidate, see candidate-patches.ts), in batches, and calibrates the logits to probabilities. With
+ * `mirroredTop` (the detector's `mirrorAveragedTop`), the best candidates of that first pass are scored
+ * again on the 7 other mirror images of their patches (each axis mirrored or not) and get the mean of the
+ * 8 logits: a steadier score where findings are decided, for a few hundred extra patches.
  */
 export async function scorePatches(
   model: LoadedModel<PatchClassifierModelEntry>,
   calibration: NonNullable<DetectorEntry['calibration']>,
   grid: ModelGrid,
   points: GridPoint[],
+  options: { mirroredTop?: number } = {},
 ): Promise<PatchScores> {
   const { contract } = model.entry;
   const layout = { size: contract.patchSize, scales: contract.scales };
@@ -31,21 +36,44 @@ export async function scorePatches(
   const logits = new Float32Array(points.length);
   const C = contract.scales.length;
   const S = contract.patchSize;
-  for (let start = 0; start < points.length; start += BATCH) {
-    const batch = points.slice(start, start + BATCH);
-    const patches = extractPatches(pyramid, batch, layout);
+  const run = async (patches: Float32Array, count: number): Promise<Float32Array> => {
     const outputs = await model.session.run({
-      [contract.inputName]: new ort.Tensor('float32', patches, [batch.length, C, S, S, S]),
+      [contract.inputName]: new ort.Tensor('float32', patches, [count, C, S, S, S]),
     });
     const logit = outputs[contract.outputName];
-    if (!logit || logit.type !== 'float32' || logit.size !== batch.length) {
+    if (!logit || logit.type !== 'float32' || logit.size !== count) {
       throw new DomainError(
         'MODEL_CONTRACT_VIOLATED',
         `patch classifier ${modelKey(model.entry)}: output ${contract.outputName} is not float32 [N]`,
       );
     }
-    logits.set(logit.data as Float32Array, start);
+    const values = Float32Array.from(logit.data as Float32Array);
     logit.dispose();
+    return values;
+  };
+  for (let start = 0; start < points.length; start += BATCH) {
+    const batch = points.slice(start, start + BATCH);
+    logits.set(await run(extractPatches(pyramid, batch, layout), batch.length), start);
+  }
+  const top = Math.min(options.mirroredTop ?? 0, points.length);
+  if (top > 0) {
+    const best = Array.from(logits.keys())
+      .sort((a, b) => logits[b]! - logits[a]!)
+      .slice(0, top);
+    for (let start = 0; start < best.length; start += BATCH) {
+      const indices = best.slice(start, start + BATCH);
+      const patches = extractPatches(
+        pyramid,
+        indices.map((n) => points[n]!),
+        layout,
+      );
+      const sums = Float32Array.from(indices, (n) => logits[n]!);
+      for (let axes = 1; axes < 8; axes += 1) {
+        const mirrored = await run(mirroredPatches(patches, S, axes), indices.length);
+        for (let m = 0; m < indices.length; m += 1) sums[m]! += mirrored[m]!;
+      }
+      for (const [m, n] of indices.entries()) logits[n] = sums[m]! / 8;
+    }
   }
   const probabilities = Float32Array.from(
     logits,
