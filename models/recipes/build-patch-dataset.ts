@@ -26,7 +26,7 @@ import { loadDetector } from '../../src/inference/model-registry.js';
 import { modelToSourceIjk, sourceIjkToModel } from '../../src/inference/resample.js';
 import { mulberry32, type InsertedNodule } from '../../src/phantom/insert-nodule.js';
 import type { Vec3 } from '../../src/volume/volume.js';
-import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-cap.js';
+import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-stage-settings.js';
 import { syntheticCopy } from './synthetic-copy.js';
 import { trainingBackgrounds, type Background } from './training-backgrounds.js';
 

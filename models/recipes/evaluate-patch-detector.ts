@@ -32,7 +32,7 @@ import type { DetectorEntry, ModelEntry } from '../../src/inference/model-manife
 import { loadDetector } from '../../src/inference/model-registry.js';
 import { mulberry32 } from '../../src/phantom/insert-nodule.js';
 import type { Vec3 } from '../../src/volume/volume.js';
-import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-cap.js';
+import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-stage-settings.js';
 import { MODELS_DIR, sha256Hex, updateManifest } from './manifest-file.js';
 import { syntheticCopy, type CopiedNodule } from './synthetic-copy.js';
 import { trainingBackgrounds, type BackgroundName } from './training-backgrounds.js';

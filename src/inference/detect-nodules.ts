@@ -205,7 +205,7 @@ async function scoreCandidates(
       detector.entry.calibration!,
       context.input,
       candidates,
-      { mirroredTop: detector.entry.mirrorAveragedTop ?? 0 },
+      { mirrorAveragedTop: detector.entry.mirrorAveragedTop ?? 0 },
     );
     return { values: scores.probabilities, features: undefined };
   }

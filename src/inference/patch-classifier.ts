@@ -19,7 +19,7 @@ export interface PatchScores {
 /**
  * Scores candidates with a patch classifier (a 3D CNN on multi-scale cubes of the model grid around each
  * candidate, see candidate-patches.ts), in batches, and calibrates the logits to probabilities. With
- * `mirroredTop` (the detector's `mirrorAveragedTop`), the best candidates of that first pass are scored
+ * `mirrorAveragedTop` (the detector's manifest setting), the best candidates of that first pass are scored
  * again on the 7 other mirror images of their patches (each axis mirrored or not) and get the mean of the
  * 8 logits: a steadier score where findings are decided, for a few hundred extra patches.
  */
@@ -28,7 +28,7 @@ export async function scorePatches(
   calibration: NonNullable<DetectorEntry['calibration']>,
   grid: ModelGrid,
   points: GridPoint[],
-  options: { mirroredTop?: number } = {},
+  options: { mirrorAveragedTop?: number } = {},
 ): Promise<PatchScores> {
   const { contract } = model.entry;
   const layout = { size: contract.patchSize, scales: contract.scales };
@@ -55,7 +55,7 @@ export async function scorePatches(
     const batch = points.slice(start, start + BATCH);
     logits.set(await run(extractPatches(pyramid, batch, layout), batch.length), start);
   }
-  const top = Math.min(options.mirroredTop ?? 0, points.length);
+  const top = Math.min(options.mirrorAveragedTop ?? 0, points.length);
   if (top > 0) {
     const best = Array.from(logits.keys())
       .sort((a, b) => logits[b]! - logits[a]!)
