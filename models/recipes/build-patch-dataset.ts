@@ -1,6 +1,9 @@
 // Recipe, step 1 of 2 of the patch classifier (nodus-patch-cnn): the training patches.
 //
 //   node --import tsx models/recipes/build-patch-dataset.ts [--copies 20] [--out .training/patches] [--sub-solid]
+//     [--sub-solid-only]  (the training set of the sub-solid classifier: only the candidates that the sub-solid
+//                          search adds, nodules 20 % solid / 40 % part-solid / 40 % ground glass, points near
+//                          the centres of sub-solid nodules only)
 //
 // For each real background of the shared data (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) and each copy:
 // synthetic nodules are inserted (src/phantom: 3-30 mm, solid / part-solid / ground glass, round / lobulated /
@@ -40,8 +43,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     'sub-solid': { type: 'boolean' },
+    'sub-solid-only': { type: 'boolean' },
   },
 });
+const subSolidOnly = values['sub-solid-only'] === true;
 const copies = Number(values.copies ?? 20);
 const out = path.resolve(values.out ?? '.training/patches');
 fs.mkdirSync(out, { recursive: true });
@@ -86,7 +91,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
       nodules: {
         count: NODULES_PER_COPY,
         diameterMm: [3, 30],
-        typeShares: { solid: 0.5, partSolid: 0.25 },
+        typeShares: subSolidOnly ? { solid: 0.2, partSolid: 0.4 } : { solid: 0.5, partSolid: 0.25 },
         allowJuxtapleural: copy % 2 === 0,
         minSeparationMm: 30,
       },
@@ -98,6 +103,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
     const chosen: { candidate: (typeof stage.candidates)[number]; row: PatchRow }[] = [];
     const found = new Set<InsertedNodule>();
     for (const candidate of stage.candidates) {
+      if (subSolidOnly && candidate.source !== 'sub-solid') continue;
       const centreLps = ijkToLps(volume, stage.toIjk(candidate));
       const label = labelOf(centreLps, inserted, background.avoid);
       if (label === undefined) continue;
@@ -130,6 +136,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
     // positives than negatives.
     const points = chosen.map((c) => ({ x: c.candidate.x, y: c.candidate.y, z: c.candidate.z }));
     for (const nodule of inserted) {
+      if (subSolidOnly && nodule.type === 'solid') continue;
       const centre = sourceIjkToModel(stage.input, lpsToIjk(volume, nodule.centreLps));
       if (!stage.inLungs(...(centre.map(Math.round) as Vec3))) continue;
       for (let n = 0; n < JITTERED_POSITIVES; n += 1) {
@@ -192,7 +199,7 @@ function stageOptions() {
     maxTileVoxels: 12_000_000,
     maxCandidates: CANDIDATE_CAP.maxCandidates,
     keepAllFromRadiusMm: CANDIDATE_CAP.keepAllFromRadiusMm,
-    ...(values['sub-solid'] && { subSolid: SUB_SOLID_CANDIDATES }),
+    ...((values['sub-solid'] || subSolidOnly) && { subSolid: SUB_SOLID_CANDIDATES }),
     time: async <T>(_stage: string, work: () => T | Promise<T>) => work(),
   };
 }

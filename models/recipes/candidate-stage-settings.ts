@@ -8,7 +8,8 @@ export const CANDIDATE_CAP = {
 };
 
 /**
- * The sub-solid candidate source as tried (recipes' --sub-solid; not in nodus-detector-2.x, see its model
- * card): ground-glass and part-solid candidates, maxima of the heatmap on the grid clipped at -550 HU.
+ * The sub-solid candidate search (nodus-detector-2 since 2.2.0, its candidates scored by nodus-sub-solid-cnn;
+ * see its model card): ground-glass and part-solid candidates, maxima of the heatmap on the grid clipped at
+ * -550 HU.
  */
 export const SUB_SOLID_CANDIDATES = { clipHu: -550, minResponse: 0.06, minRadiusMm: 2.5 };

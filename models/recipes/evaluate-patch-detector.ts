@@ -2,21 +2,27 @@
 // their scores and chooses the operating point, and writes the figures the model card quotes.
 //
 //   node --import tsx models/recipes/evaluate-patch-detector.ts [--copies 8] [--out models/cards/nodus-detector-2.evaluation.json]
-//     [--mirror-top 128] (0: one pass per candidate) [--sub-solid] (the sub-solid candidate source, as tried)
+//     [--mirror-top 128] (0: one pass per candidate)
+//     [--sub-solid own|shared|none] the sub-solid candidate search (src/inference/sub-solid-candidates.ts):
+//       own (default, since 2.2.0): its candidates scored by nodus-sub-solid-cnn, trained on them
+//         (build-patch-dataset.ts --sub-solid-only, train_patch_classifier.py --name nodus-sub-solid-cnn),
+//         each model calibrated on the findings it scored; shared: scored by nodus-patch-cnn (as tried);
+//       none: no sub-solid search (2.0.0 and 2.1.0)
 //   node --import tsx models/recipes/evaluate-patch-detector.ts --register-only   (the calibration and operating
 //     point of an earlier evaluation, for a model trained since, e.g. the shipped one)
 //
 // Held out means: each background (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) is scored only by the model
 // trained without it (train_patch_classifier.py), on new copies with new nodules (seeds unlike the training
 // recipe's), and on the scan itself (its real lesions). Steps:
-// 1. register the four ONNX models and their detectors in models/manifest.json (provisional calibration);
+// 1. register the four ONNX models (and the four sub-solid ones) and their detectors in models/manifest.json
+//    (provisional calibration);
 // 2. for each background, `copies` copies with 10 inserted nodules each (3-30 mm, solid / part-solid / ground
 //    glass, half the copies against the pleura, every other copy of a thin-slice scan at twice the slice
 //    thickness, every fourth with a 3-6 cm mass): the whole detector runs (candidates, CNN, measurement, one
 //    finding per nodule), its 24 best findings per scan kept;
 // 3. Platt scaling of the CNN's logit on all held-out findings (hit = centre within an inserted nodule's
-//    radius, LUNA16's rule), its reliability shown by cross-fitting (fit on even copies, shown on odd ones
-//    and back);
+//    radius, LUNA16's rule; the sub-solid classifier's fitted on the findings it scored), its reliability
+//    shown by cross-fitting (fit on even copies, shown on odd ones and back);
 // 4. the operating point: the lowest calibrated score with at most 1 false positive per scan over the pooled
 //    held-out scans; FROC (1/8 - 8 FP/scan), CPM with bootstrap intervals, per background, size and type;
 // 5. the real scans, each by its held-out model at that operating point: the LIDC nodule, the Lung_Dx tumour,
@@ -39,7 +45,10 @@ import { trainingBackgrounds, type BackgroundName } from './training-backgrounds
 
 /** The models' version (their ONNX files) and the detectors' (models + candidates, calibration, operating point). */
 const VERSION = '2.0.0';
-const DETECTOR_VERSION = '2.1.0';
+/** The sub-solid classifier's id and version (train_patch_classifier.py --name, --version). */
+const SUB_SOLID_MODEL = 'nodus-sub-solid-cnn';
+const SUB_SOLID_VERSION = '1.0.0';
+const DETECTOR_VERSION = '2.2.0';
 /**
  * The detectors' mirrorAveragedTop: the 128 best candidates of a scan are scored again on the mirror images of
  * their patches (about 900 extra patches, +0.2 s); at 1 FP/scan they bring about as many nodules as before,
@@ -60,41 +69,74 @@ const { values } = parseArgs({
     'skip-synthetic': { type: 'boolean' },
     'register-only': { type: 'boolean' },
     'mirror-top': { type: 'string' },
-    'sub-solid': { type: 'boolean' },
+    'sub-solid': { type: 'string' },
   },
 });
+const subSolidSearch = values['sub-solid'] ?? 'own';
+if (!['own', 'shared', 'none'].includes(subSolidSearch)) throw new Error('--sub-solid: own, shared or none');
+const subSolidModel = subSolidSearch === 'own';
 const copies = Number(values.copies ?? 8);
 const mirrorTop = Number(values['mirror-top'] ?? MIRROR_AVERAGED_TOP);
 const out = path.resolve(values.out ?? path.join(MODELS_DIR, 'cards/nodus-detector-2.evaluation.json'));
 
-const classifierId = (holdout?: string) => `nodus-patch-cnn${holdout ? `-holdout-${holdout}` : ''}`;
+const classifierId = (holdout?: string, name = 'nodus-patch-cnn') =>
+  `${name}${holdout ? `-holdout-${holdout}` : ''}`;
 const detectorId = (holdout?: string) => `nodus-detector-2${holdout ? `-holdout-${holdout}` : ''}`;
 
-function register(calibration: Calibration, threshold: number): void {
+/** The patch classifier's manifest entry, or undefined (with a warning) while its ONNX file is not trained. */
+function patchClassifierEntry(
+  id: string,
+  version: string,
+  holdout: string | undefined,
+  what: string,
+  recipe: string,
+): ModelEntry | undefined {
+  const file = `${id}-${version}.onnx`;
+  if (!fs.existsSync(path.join(MODELS_DIR, file))) {
+    console.warn(`models/${file} is not trained yet: not registered`);
+    return undefined;
+  }
+  return {
+    id,
+    version,
+    task: 'patch-classifier',
+    file,
+    sha256: sha256Hex(fs.readFileSync(path.join(MODELS_DIR, file))),
+    description:
+      `3D CNN on 16³ cubes at 1.5, 3 and 6 mm around each ${what}: logit that it is a nodule` +
+      (holdout ? `; trained without the ${holdout} scan (for evaluation on it)` : ''),
+    card: 'cards/nodus-detector-2.md',
+    recipe,
+    contract: { inputName: 'patches', outputName: 'logit', patchSize: 16, scales: [1, 2, 4] },
+  };
+}
+
+function register(calibration: Calibration, threshold: number, subSolidCalibration?: Calibration): void {
   const models: ModelEntry[] = [];
   const detectors: DetectorEntry[] = [];
   for (const holdout of [...HOLDOUTS, undefined]) {
     const id = classifierId(holdout);
-    const file = `${id}-${VERSION}.onnx`;
-    if (!fs.existsSync(path.join(MODELS_DIR, file))) {
-      console.warn(`models/${file} is not trained yet: not registered`);
-      continue;
-    }
-    const bytes = fs.readFileSync(path.join(MODELS_DIR, file));
-    models.push({
+    const model = patchClassifierEntry(
       id,
-      version: VERSION,
-      task: 'patch-classifier',
-      file,
-      sha256: sha256Hex(bytes),
-      description:
-        '3D CNN on 16³ cubes at 1.5, 3 and 6 mm around each nodus candidate: logit that it is a nodule' +
-        (holdout ? `; trained without the ${holdout} scan (for evaluation on it)` : ''),
-      card: 'cards/nodus-detector-2.md',
-      recipe:
-        'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py',
-      contract: { inputName: 'patches', outputName: 'logit', patchSize: 16, scales: [1, 2, 4] },
-    });
+      VERSION,
+      holdout,
+      'nodus candidate',
+      'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py',
+    );
+    if (!model) continue;
+    models.push(model);
+    const subSolid =
+      subSolidModel &&
+      patchClassifierEntry(
+        classifierId(holdout, SUB_SOLID_MODEL),
+        SUB_SOLID_VERSION,
+        holdout,
+        'candidate of the sub-solid search',
+        'node --import tsx models/recipes/build-patch-dataset.ts --sub-solid-only --out .training/sub-solid && ' +
+          `/usr/bin/python3 models/recipes/train_patch_classifier.py --data .training/sub-solid --name ${SUB_SOLID_MODEL} --version ${SUB_SOLID_VERSION}`,
+      );
+    if (subSolidModel && !subSolid) continue;
+    if (subSolid) models.push(subSolid);
     detectors.push({
       id: detectorId(holdout),
       version: DETECTOR_VERSION,
@@ -104,7 +146,15 @@ function register(calibration: Calibration, threshold: number): void {
       threshold,
       maxCandidates: CANDIDATE_CAP.maxCandidates,
       keepAllFromRadiusMm: CANDIDATE_CAP.keepAllFromRadiusMm,
-      ...(values['sub-solid'] && { subSolidCandidates: SUB_SOLID_CANDIDATES }),
+      ...(subSolidSearch !== 'none' && {
+        subSolidCandidates: {
+          ...SUB_SOLID_CANDIDATES,
+          ...(subSolid && {
+            classifier: `${subSolid.id}@${subSolid.version}`,
+            calibration: subSolidCalibration ?? PROVISIONAL,
+          }),
+        },
+      }),
       ...(mirrorTop > 0 && { mirrorAveragedTop: mirrorTop }),
     });
   }
@@ -117,7 +167,8 @@ interface EvaluatedScan {
   sliceMm: number;
   inserted: CopiedNodule[];
   avoid: { centreLps: Vec3; radiusMm: number }[];
-  findings: { centreLps: Vec3; logit: number; meanDiameterMm: number; type: string }[];
+  /** subSolid: grown from a candidate of the sub-solid search (scored by its own classifier where there is one). */
+  findings: { centreLps: Vec3; logit: number; meanDiameterMm: number; type: string; subSolid: boolean }[];
 }
 
 const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
@@ -133,9 +184,10 @@ function labelOf(scan: EvaluatedScan, centre: Vec3): 0 | 1 | undefined {
 if (values['register-only']) {
   const earlier = JSON.parse(fs.readFileSync(out, 'utf8')) as {
     calibration: Calibration;
+    subSolidCalibration?: Calibration;
     operatingPoint: { threshold: number };
   };
-  register(earlier.calibration, earlier.operatingPoint.threshold);
+  register(earlier.calibration, earlier.operatingPoint.threshold, earlier.subSolidCalibration);
   console.log(
     `registered with calibration ${JSON.stringify(earlier.calibration)}, threshold ${earlier.operatingPoint.threshold}`,
   );
@@ -173,6 +225,7 @@ for (const [b, background] of backgrounds.entries()) {
         logit: logitOf(n.score),
         meanDiameterMm: n.meanDiameterMm,
         type: n.type,
+        subSolid: n.candidate.source === 'sub-solid',
       })),
     });
     const scan = scans.at(-1)!;
@@ -187,25 +240,30 @@ for (const [b, background] of backgrounds.entries()) {
   }
 }
 
-// 3. Calibration on held-out findings, cross-fitted by copy parity for the reliability curve.
+// 3. Calibration on held-out findings, cross-fitted by copy parity for the reliability curve; with a
+// sub-solid classifier, each model's logits are fitted on the findings it scored.
 const labelled = scans.flatMap((scan) =>
   scan.findings.flatMap((f) => {
     const label = labelOf(scan, f.centreLps);
-    return label === undefined ? [] : [{ logit: f.logit, label, fold: scan.copy % 2 }];
+    const model = subSolidModel && f.subSolid ? 1 : 0;
+    return label === undefined ? [] : [{ logit: f.logit, label, fold: scan.copy % 2, model }];
   }),
 );
-const folds = [0, 1].map((fold) => {
-  const train = labelled.filter((r) => r.fold !== fold);
-  return fitPlatt(
-    train.map((r) => r.logit),
-    train.map((r) => r.label),
+const fit = (rows: typeof labelled) =>
+  fitPlatt(
+    rows.map((r) => r.logit),
+    rows.map((r) => r.label),
   );
-});
-const crossProbabilities = labelled.map((r) => calibrated(folds[r.fold]!, r.logit));
-const calibration = fitPlatt(
-  labelled.map((r) => r.logit),
-  labelled.map((r) => r.label),
+const folds = [0, 1].map((fold) =>
+  (subSolidModel ? [0, 1] : [0]).map((model) =>
+    fit(labelled.filter((r) => r.fold !== fold && r.model === model)),
+  ),
 );
+const crossProbabilities = labelled.map((r) => calibrated(folds[r.fold]![r.model]!, r.logit));
+const calibration = fit(labelled.filter((r) => r.model === 0));
+const subSolidCalibration = subSolidModel ? fit(labelled.filter((r) => r.model === 1)) : undefined;
+const scoreOf = (f: EvaluatedScan['findings'][number]) =>
+  calibrated(subSolidModel && f.subSolid ? subSolidCalibration! : calibration, f.logit);
 const reliabilityTable = reliability(
   crossProbabilities,
   labelled.map((r) => r.label),
@@ -222,10 +280,7 @@ function toScore(filter: Filter = () => true, only?: BackgroundName): ScanToScor
     .filter((s) => !only || s.background === only)
     .map((s) => ({
       scanId: `${s.background}-${s.copy}`,
-      detections: s.findings.map((f) => ({
-        centreLps: f.centreLps,
-        score: calibrated(calibration, f.logit),
-      })),
+      detections: s.findings.map((f) => ({ centreLps: f.centreLps, score: scoreOf(f) })),
       nodules: s.inserted.filter(filter).map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
       irrelevant: [
         ...s.inserted
@@ -283,7 +338,7 @@ const synthetic = scans.length
   : undefined;
 
 // 5. The real scans at the operating point, each by the model that never saw it.
-register(calibration, threshold);
+register(calibration, threshold, subSolidCalibration);
 const real: Record<string, unknown> = {};
 for (const background of backgrounds) {
   const detector = await loadDetector(detectorId(background.name));
@@ -309,9 +364,11 @@ for (const background of backgrounds) {
 const report = {
   version: DETECTOR_VERSION,
   mirrorAveragedTop: mirrorTop,
-  ...(values['sub-solid'] && { subSolidCandidates: SUB_SOLID_CANDIDATES }),
+  subSolidSearch,
+  ...(subSolidSearch !== 'none' && { subSolidCandidates: SUB_SOLID_CANDIDATES }),
   measured: new Date().toISOString().slice(0, 10),
   calibration,
+  ...(subSolidCalibration && { subSolidCalibration }),
   operatingPoint: {
     threshold,
     rule: 'lowest calibrated score with <= 1 FP/scan over the pooled held-out scans',

@@ -2,6 +2,8 @@
 """Recipe, step 2 of 2 of the patch classifier (nodus-patch-cnn): trains the 3D CNN and exports ONNX.
 
     /usr/bin/python3 models/recipes/train_patch_classifier.py [--data .training/patches] [--epochs 10]
+        [--name nodus-patch-cnn --version 2.0.0]  (e.g. --name nodus-sub-solid-cnn --version 1.0.0 on the
+                                                    patches of build-patch-dataset.ts --sub-solid-only)
 
 Debian's python3-torch (CPU) and python3-onnx; inference stays in onnxruntime-node. Reads the patches that
 build-patch-dataset.ts wrote and trains four models with fixed seeds, in this order:
@@ -37,8 +39,8 @@ UNMARKED_LESION_EXCLUDE_P = 0.2
 MODELS_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-def model_id(holdout):
-    return "nodus-patch-cnn" + (f"-holdout-{holdout}" if holdout else "")
+def model_id(name, holdout):
+    return name + (f"-holdout-{holdout}" if holdout else "")
 
 
 class PatchCnn(nn.Module):
@@ -162,6 +164,8 @@ def main():
     parser.add_argument("--data", default=".training/patches")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--only", help="comma-separated holdouts to train (cptac,lidc,lung-dx,none)")
+    parser.add_argument("--name", default="nodus-patch-cnn", help="model id (holdout models: <name>-holdout-<scan>)")
+    parser.add_argument("--version", default=VERSION)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     sets = load(args.data)
@@ -186,7 +190,7 @@ def main():
                             "leftOutAsPossibleLesions": int((~keep).sum())}
         patches = np.concatenate(parts)
         labels = np.concatenate(label_parts)
-        ident = model_id(holdout)
+        ident = model_id(args.name, holdout)
         print(f"{ident}: {len(labels)} patches ({int(labels.sum())} positive) from {', '.join(names)}", flush=True)
         started = time.time()
         model, losses = train(patches, labels, args.epochs, channels, SEED + n)
@@ -197,10 +201,10 @@ def main():
             excluded[holdout] = (sets[holdout]["labels"] == 0) & (probability >= UNMARKED_LESION_EXCLUDE_P)
             print(f"  {holdout}: {int(excluded[holdout].sum())} real candidates scored >= {UNMARKED_LESION_EXCLUDE_P} "
                   "by the model that never saw it: left out of later training sets", flush=True)
-        file = os.path.join(MODELS_DIR, f"{ident}-{VERSION}.onnx")
+        file = os.path.join(MODELS_DIR, f"{ident}-{args.version}.onnx")
         export(model, channels, size, file)
-        with open(os.path.join(MODELS_DIR, f"{ident}-{VERSION}.training.json"), "w") as f:
-            json.dump({"id": ident, "version": VERSION, "holdout": holdout, "trainedOn": counts, "epochs": args.epochs,
+        with open(os.path.join(MODELS_DIR, f"{ident}-{args.version}.training.json"), "w") as f:
+            json.dump({"id": ident, "version": args.version, "holdout": holdout, "trainedOn": counts, "epochs": args.epochs,
                        "seed": SEED + n, "losses": [round(l, 5) for l in losses], "seconds": round(seconds),
                        "torch": torch.__version__, "threads": torch.get_num_threads()}, f, indent=2)
             f.write("\n")

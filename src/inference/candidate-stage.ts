@@ -104,7 +104,7 @@ export async function runCandidateStage(
         })
       : [];
     // A tissue or sub-solid candidate at a blob candidate already found is the same object.
-    for (const extra of [...masses, ...subSolid]) {
+    for (const extra of [...masses, ...subSolid.map((c) => ({ ...c, source: 'sub-solid' as const }))]) {
       const known = blobs.some(
         (c) =>
           Math.hypot(c.x - extra.x, c.y - extra.y, c.z - extra.z) * contract.spacingMm < extra.radiusMm / 2,

@@ -13,7 +13,8 @@ import { scorePatches } from './patch-classifier.js';
 export interface DetectedNodule extends NoduleMeasurement {
   score: number;
   /** The candidate the detector found (model-grid scale), before segmentation. */
-  candidate: { centreIjk: Vec3; radiusMm: number; response: number };
+  /** The candidate it grew from; source 'sub-solid' when the sub-solid search found it. */
+  candidate: { centreIjk: Vec3; radiusMm: number; response: number; source?: Candidate['source'] };
 }
 
 export interface Detection {
@@ -46,6 +47,8 @@ export interface ScoredCandidate {
   response: number;
   features: number[];
   score: number;
+  /** 'sub-solid' when the sub-solid search found it (see Candidate). */
+  source?: Candidate['source'];
 }
 
 const DEFAULT_MAX_TILE_VOXELS = 12_000_000;
@@ -83,6 +86,10 @@ export async function detectNodules(
     classifier: detector.classifier && {
       model: modelKey(detector.classifier.entry),
       sha256: detector.classifier.entry.sha256,
+    },
+    subSolidClassifier: detector.subSolidClassifier && {
+      model: modelKey(detector.subSolidClassifier.entry),
+      sha256: detector.subSolidClassifier.entry.sha256,
     },
     calibration: detector.entry.calibration,
     threshold,
@@ -158,6 +165,7 @@ export async function detectNodules(
           centreIjk: toIjk(candidate),
           radiusMm: candidate.radiusMm,
           response: candidate.response,
+          ...(candidate.source && { source: candidate.source }),
         },
       });
     }
@@ -180,6 +188,7 @@ export async function detectNodules(
         response: c.response,
         features: scores.features ? Array.from(scores.features.subarray(n * F, (n + 1) * F)) : [],
         score: scores.values[n]!,
+        ...(c.source && { source: c.source }),
       };
     });
   }
@@ -200,14 +209,38 @@ async function scoreCandidates(
     };
   }
   if (classifier.entry.task === 'patch-classifier') {
-    const scores = await scorePatches(
-      classifier as LoadedModel<PatchClassifierModelEntry>,
-      detector.entry.calibration!,
-      context.input,
-      candidates,
-      { mirrorAveragedTop: detector.entry.mirrorAveragedTop ?? 0 },
-    );
-    return { values: scores.probabilities, features: undefined };
+    // The sub-solid search's candidates go to a classifier of their own where the detector names one; each
+    // model's logits are calibrated by its own fit, so one threshold serves both.
+    const subSolid = detector.subSolidClassifier;
+    const groups = [
+      {
+        model: classifier as LoadedModel<PatchClassifierModelEntry>,
+        calibration: detector.entry.calibration!,
+        indices: candidates.flatMap((c, n) => (subSolid && c.source === 'sub-solid' ? [] : [n])),
+      },
+      ...(subSolid
+        ? [
+            {
+              model: subSolid,
+              calibration: detector.entry.subSolidCandidates!.calibration!,
+              indices: candidates.flatMap((c, n) => (c.source === 'sub-solid' ? [n] : [])),
+            },
+          ]
+        : []),
+    ];
+    const values = new Float32Array(candidates.length);
+    for (const group of groups) {
+      if (group.indices.length === 0) continue;
+      const scores = await scorePatches(
+        group.model,
+        group.calibration,
+        context.input,
+        group.indices.map((n) => candidates[n]!),
+        { mirrorAveragedTop: detector.entry.mirrorAveragedTop ?? 0 },
+      );
+      for (const [m, n] of group.indices.entries()) values[n] = scores.probabilities[m]!;
+    }
+    return { values, features: undefined };
   }
   const features = candidateFeatures(candidates, context);
   const { contract } = classifier.entry;

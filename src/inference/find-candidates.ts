@@ -7,6 +7,12 @@ export interface Candidate {
   z: number;
   response: number;
   radiusMm: number;
+  /**
+   * Which search found it (candidate-stage.ts): absent, the heatmap's maxima; 'sub-solid', the maxima on the
+   * grid clipped at a ground-glass density (sub-solid-candidates.ts), which a detector may score with a
+   * classifier of their own.
+   */
+  source?: 'sub-solid';
 }
 
 export interface FindCandidatesOptions {

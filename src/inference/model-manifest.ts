@@ -103,9 +103,21 @@ export const DetectorEntry = z.object({
   /**
    * A second candidate search for ground-glass and part-solid nodules: blob maxima of the heatmap on the grid
    * clipped at clipHu, of at least minResponse and minRadiusMm (src/inference/sub-solid-candidates.ts).
+   * With a classifier (`id@version` of a patch classifier trained on this search's candidates) and its own
+   * calibration, its candidates are scored by that model; without, by the detector's classifier. Either way
+   * the calibrated probabilities of both searches meet the one threshold.
    */
   subSolidCandidates: z
-    .object({ clipHu: z.number(), minResponse: z.number().positive(), minRadiusMm: z.number().positive() })
+    .object({
+      clipHu: z.number(),
+      minResponse: z.number().positive(),
+      minRadiusMm: z.number().positive(),
+      classifier: z.string().optional(),
+      calibration: z.object({ slope: z.number(), intercept: z.number() }).optional(),
+    })
+    .refine((s) => !s.classifier || s.calibration, {
+      message: 'a sub-solid classifier needs the calibration of its logit',
+    })
     .optional(),
   /**
    * Patch classifiers: this many best candidates are scored again on the mirror images of their patches

@@ -27,6 +27,8 @@ export interface LoadedDetector {
   entry: DetectorEntry;
   heatmap: LoadedModel<HeatmapModelEntry>;
   classifier: LoadedModel<ClassifierModelEntry | PatchClassifierModelEntry> | undefined;
+  /** The patch classifier of the sub-solid candidates, where the detector names one of their own. */
+  subSolidClassifier?: LoadedModel<PatchClassifierModelEntry>;
 }
 
 export interface ModelRegistryOptions {
@@ -109,7 +111,18 @@ export async function loadDetector(
     classifier = await loadModel(classifierEntry, modelsDir, options);
     assertNames(classifier, [classifierEntry.contract.inputName], [classifierEntry.contract.outputName]);
   }
-  return { entry, heatmap, classifier };
+  const subSolidKey = entry.subSolidCandidates?.classifier;
+  if (!subSolidKey) return { entry, heatmap, classifier };
+  const subSolidEntry = find(subSolidKey);
+  if (subSolidEntry.task !== 'patch-classifier') {
+    throw new DomainError(
+      'MODEL_INVALID',
+      `${subSolidKey} (sub-solid candidates) is a ${subSolidEntry.task}, not a patch-classifier`,
+    );
+  }
+  const subSolidClassifier = await loadModel(subSolidEntry, modelsDir, options);
+  assertNames(subSolidClassifier, [subSolidEntry.contract.inputName], [subSolidEntry.contract.outputName]);
+  return { entry, heatmap, classifier, subSolidClassifier };
 }
 
 async function loadModel<E extends ModelEntry>(
@@ -178,7 +191,11 @@ export function detectorIdentity(detector: LoadedDetector): {
   task: 'detector';
   manifest: Record<string, unknown>;
 } {
-  const models = [detector.heatmap.entry, ...(detector.classifier ? [detector.classifier.entry] : [])];
+  const models = [
+    detector.heatmap.entry,
+    ...(detector.classifier ? [detector.classifier.entry] : []),
+    ...(detector.subSolidClassifier ? [detector.subSolidClassifier.entry] : []),
+  ];
   const sha256 = createHash('sha256')
     .update(JSON.stringify({ detector: detector.entry, models: models.map((m) => [modelKey(m), m.sha256]) }))
     .digest('hex');
