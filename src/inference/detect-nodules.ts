@@ -12,8 +12,10 @@ import { scorePatches } from './patch-classifier.js';
 /** One detected nodule: the measurement of its segmentation plus the detector's score. */
 export interface DetectedNodule extends NoduleMeasurement {
   score: number;
-  /** The candidate the detector found (model-grid scale), before segmentation. */
-  /** The candidate it grew from; source 'sub-solid' when the sub-solid search found it. */
+  /**
+   * The candidate the detector found (model-grid scale), before segmentation; source 'sub-solid' when the
+   * sub-solid search found it.
+   */
   candidate: { centreIjk: Vec3; radiusMm: number; response: number; source?: Candidate['source'] };
 }
 

@@ -78,6 +78,9 @@ export type HeatmapModelEntry = Extract<ModelEntry, { task: 'nodule-heatmap' }>;
 export type ClassifierModelEntry = Extract<ModelEntry, { task: 'candidate-classifier' }>;
 export type PatchClassifierModelEntry = Extract<ModelEntry, { task: 'patch-classifier' }>;
 
+/** A patch classifier's logit to a probability: p = 1 / (1 + exp(-(slope * logit + intercept))). */
+const LogitCalibration = z.object({ slope: z.number(), intercept: z.number() });
+
 /** A detector: a heatmap model, optionally a classifier for its candidates, and the operating point. */
 export const DetectorEntry = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
@@ -93,7 +96,7 @@ export const DetectorEntry = z.object({
    * Patch classifiers: the logit's calibration to a probability, p = 1 / (1 + exp(-(slope * logit +
    * intercept))) (Platt scaling fitted on held-out scans, see the model card).
    */
-  calibration: z.object({ slope: z.number(), intercept: z.number() }).optional(),
+  calibration: LogitCalibration.optional(),
   /** Findings need at least this score (the default operating point). */
   threshold: z.number(),
   /** At most this many candidates are scored per scan (highest response first; see keepAllFromRadiusMm). */
@@ -113,7 +116,7 @@ export const DetectorEntry = z.object({
       minResponse: z.number().positive(),
       minRadiusMm: z.number().positive(),
       classifier: z.string().optional(),
-      calibration: z.object({ slope: z.number(), intercept: z.number() }).optional(),
+      calibration: LogitCalibration.optional(),
     })
     .refine((s) => !s.classifier || s.calibration, {
       message: 'a sub-solid classifier needs the calibration of its logit',

@@ -108,8 +108,7 @@ export async function loadDetector(
         `detector ${modelKey(entry)} has a patch classifier but no calibration of its logit`,
       );
     }
-    classifier = await loadModel(classifierEntry, modelsDir, options);
-    assertNames(classifier, [classifierEntry.contract.inputName], [classifierEntry.contract.outputName]);
+    classifier = await loadClassifier(classifierEntry, modelsDir, options);
   }
   const subSolidKey = entry.subSolidCandidates?.classifier;
   if (!subSolidKey) return { entry, heatmap, classifier };
@@ -120,9 +119,19 @@ export async function loadDetector(
       `${subSolidKey} (sub-solid candidates) is a ${subSolidEntry.task}, not a patch-classifier`,
     );
   }
-  const subSolidClassifier = await loadModel(subSolidEntry, modelsDir, options);
-  assertNames(subSolidClassifier, [subSolidEntry.contract.inputName], [subSolidEntry.contract.outputName]);
+  const subSolidClassifier = await loadClassifier(subSolidEntry, modelsDir, options);
   return { entry, heatmap, classifier, subSolidClassifier };
+}
+
+/** A classifier's session, checked against its contract's input and output names. */
+async function loadClassifier<E extends ClassifierModelEntry | PatchClassifierModelEntry>(
+  entry: E,
+  modelsDir: string,
+  options: ModelRegistryOptions,
+): Promise<LoadedModel<E>> {
+  const model = await loadModel(entry, modelsDir, options);
+  assertNames(model, [entry.contract.inputName], [entry.contract.outputName]);
+  return model;
 }
 
 async function loadModel<E extends ModelEntry>(
