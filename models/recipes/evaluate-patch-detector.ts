@@ -16,15 +16,16 @@
 // recipe's), and on the scan itself (its real lesions). Steps:
 // 1. register the four ONNX models (and the four sub-solid ones) and their detectors in models/manifest.json
 //    (provisional calibration);
-// 2. for each background, `copies` copies with 10 inserted nodules each (3-30 mm, solid / part-solid / ground
-//    glass, half the copies against the pleura, every other copy of a thin-slice scan at twice the slice
-//    thickness, every fourth with a 3-6 cm mass): the whole detector runs (candidates, CNN, measurement, one
-//    finding per nodule), its 24 best findings per scan kept;
+// 2. for each background, `copies` copies (evaluation-copy.ts) with 10 inserted nodules each (3-30 mm, solid /
+//    part-solid / ground glass, half the copies against the pleura, half of a thin-slice scan's copies at twice
+//    the slice thickness, every fourth with a 3-6 cm mass): the whole detector runs (candidates, CNN,
+//    measurement, one finding per nodule), its 24 best findings per scan kept;
 // 3. Platt scaling of the CNN's logit on all held-out findings (hit = centre within an inserted nodule's
 //    radius, LUNA16's rule; the sub-solid classifier's fitted on the findings it scored), its reliability
 //    shown by cross-fitting (fit on even copies, shown on odd ones and back);
 // 4. the operating point: the lowest calibrated score with at most 1 false positive per scan over the pooled
-//    held-out scans; FROC (1/8 - 8 FP/scan), CPM with bootstrap intervals, per background, size and type;
+//    held-out scans; FROC (1/8 - 8 FP/scan), CPM with bootstrap intervals, per background, size, type and slice
+//    thickness;
 // 5. the real scans, each by its held-out model at that operating point: the LIDC nodule, the Lung_Dx tumour,
 //    every finding of 15 mm or more.
 import fs from 'node:fs';
@@ -36,11 +37,11 @@ import { detectNodules, type DetectedNodule } from '../../src/inference/detect-n
 import { segmentLungs } from '../../src/inference/lung-segmentation.js';
 import type { DetectorEntry, ModelEntry } from '../../src/inference/model-manifest.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
-import { mulberry32 } from '../../src/phantom/insert-nodule.js';
 import type { Vec3 } from '../../src/volume/volume.js';
 import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-stage-settings.js';
 import { MODELS_DIR, sha256Hex, updateManifest } from './manifest-file.js';
-import { syntheticCopy, type CopiedNodule } from './synthetic-copy.js';
+import { evaluationCopy } from './evaluation-copy.js';
+import type { CopiedNodule } from './synthetic-copy.js';
 import { trainingBackgrounds, type BackgroundName } from './training-backgrounds.js';
 
 /** The models' version (their ONNX files) and the detectors' (models + candidates, calibration, operating point). */
@@ -59,7 +60,6 @@ const HOLDOUTS: BackgroundName[] = ['lidc', 'lung-dx', 'cptac'];
 /** Provisional calibration while evaluating: a gentle slope keeps float32 scores from saturating at 1. */
 const PROVISIONAL: Calibration = { slope: 0.25, intercept: 0 };
 const FINDINGS_PER_SCAN = 24;
-const NODULES_PER_COPY = 10;
 const LARGE_FINDING_MM = 15;
 
 const { values } = parseArgs({
@@ -201,18 +201,7 @@ for (const [b, background] of backgrounds.entries()) {
   const detector = await loadDetector(detectorId(background.name));
   const lungs = segmentLungs(background.volume);
   for (let copy = 0; copy < (values['skip-synthetic'] ? 0 : copies); copy += 1) {
-    const random = mulberry32(800_000 + 1000 * b + copy);
-    const { volume, inserted } = syntheticCopy(background, lungs.mask, random, {
-      nodules: {
-        count: NODULES_PER_COPY,
-        diameterMm: [3, 30],
-        typeShares: { solid: 0.5, partSolid: 0.25 },
-        allowJuxtapleural: copy % 2 === 1,
-        minSeparationMm: 35,
-      },
-      ...(copy % 4 === 2 && { masses: { count: 1, diameterMm: [30, 60] as [number, number] } }),
-      thickSlices: copy % 4 >= 2,
-    });
+    const { volume, inserted } = evaluationCopy(background, b, copy, lungs.mask);
     const detection = await detectNodules(volume, detector, { threshold: 0, maxFindings: FINDINGS_PER_SCAN });
     scans.push({
       background: background.name,
@@ -275,20 +264,19 @@ const uncalibrated = reliability(
 
 // 4. FROC on calibrated scores; the operating point at 1 FP/scan over all held-out scans.
 type Filter = (n: EvaluatedScan['inserted'][number]) => boolean;
-function toScore(filter: Filter = () => true, only?: BackgroundName): ScanToScore[] {
-  return scans
-    .filter((s) => !only || s.background === only)
-    .map((s) => ({
-      scanId: `${s.background}-${s.copy}`,
-      detections: s.findings.map((f) => ({ centreLps: f.centreLps, score: scoreOf(f) })),
-      nodules: s.inserted.filter(filter).map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
-      irrelevant: [
-        ...s.inserted
-          .filter((n) => !filter(n))
-          .map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
-        ...s.avoid.map((a): SizedFinding => ({ centreLps: a.centreLps, diameterMm: 2 * a.radiusMm })),
-      ],
-    }));
+type ScanFilter = (scan: EvaluatedScan) => boolean;
+function toScore(filter: Filter = () => true, only: ScanFilter = () => true): ScanToScore[] {
+  return scans.filter(only).map((s) => ({
+    scanId: `${s.background}-${s.copy}`,
+    detections: s.findings.map((f) => ({ centreLps: f.centreLps, score: scoreOf(f) })),
+    nodules: s.inserted.filter(filter).map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
+    irrelevant: [
+      ...s.inserted
+        .filter((n) => !filter(n))
+        .map((n) => ({ centreLps: n.centreLps, diameterMm: n.diameterMm })),
+      ...s.avoid.map((a): SizedFinding => ({ centreLps: a.centreLps, diameterMm: 2 * a.radiusMm })),
+    ],
+  }));
 }
 const pooled = scans.length ? scoreFroc(toScore(), { bootstrapRounds: 1000 }) : undefined;
 let threshold = 0.5;
@@ -296,7 +284,7 @@ if (pooled) {
   const within = pooled.curve.filter((p) => p.fpPerScan <= 1 && Number.isFinite(p.threshold));
   threshold = Math.round(Math.min(...within.map((p) => p.threshold)) * 1e4) / 1e4;
 }
-const atOperatingPoint = (filter: Filter, only?: BackgroundName) => {
+const atOperatingPoint = (filter: Filter, only?: ScanFilter) => {
   const froc = scoreFroc(toScore(filter, only), { bootstrapRounds: 1000 });
   const point = froc.curve.filter((p) => p.threshold >= threshold).at(-1);
   return {
@@ -327,13 +315,42 @@ const groups: Record<string, Filter> = {
   'ground-glass 3-6 mm': (n) => n.type === 'ground-glass' && n.diameterMm < 6,
   juxtapleural: (n) => n.juxtapleural && n.diameterMm <= 30,
 };
+const SLICE_GROUPS: Record<string, ScanFilter> = {
+  'slices 2.5-3 mm': (s) => s.sliceMm <= 3,
+  'slices 5-6 mm': (s) => s.sliceMm > 3,
+};
+const BY_SLICES = [
+  'all',
+  '3-6 mm',
+  'solid >= 6 mm',
+  'part-solid',
+  'part-solid >= 6 mm',
+  'part-solid 3-6 mm',
+  'ground-glass >= 6 mm',
+];
 const synthetic = scans.length
   ? {
       scans: scans.length,
       pooled: Object.fromEntries(
         Object.entries(groups).map(([name, filter]) => [name, atOperatingPoint(filter)]),
       ),
-      byBackground: Object.fromEntries(HOLDOUTS.map((b) => [b, atOperatingPoint(() => true, b)])),
+      byBackground: Object.fromEntries(
+        HOLDOUTS.map((b) => [
+          b,
+          atOperatingPoint(
+            () => true,
+            (s) => s.background === b,
+          ),
+        ]),
+      ),
+      // The same operating point on the copies of each slice thickness: the solid core of a small part-solid
+      // nodule survives 2.5-3 mm slices, not 5-6 mm ones (models/recipes/inserted-nodule-contrast.ts).
+      bySliceThickness: Object.fromEntries(
+        Object.entries(SLICE_GROUPS).map(([slices, only]) => [
+          slices,
+          Object.fromEntries(BY_SLICES.map((name) => [name, atOperatingPoint(groups[name]!, only)])),
+        ]),
+      ),
     }
   : undefined;
 
