@@ -4,6 +4,8 @@
     /usr/bin/python3 models/recipes/train_patch_classifier.py [--data .training/patches] [--epochs 10]
         [--name nodus-patch-cnn --version 2.0.0]  (e.g. --name nodus-sub-solid-cnn --version 1.0.0 on the
                                                     patches of build-patch-dataset.ts --sub-solid-only)
+        [--seed 20261202]  (model n of the four gets seed + n; another seed trains another member of an
+                            ensemble, as tried in the model card)
 
 Debian's python3-torch (CPU) and python3-onnx; inference stays in onnxruntime-node. Reads the patches that
 build-patch-dataset.ts wrote and trains four models with fixed seeds, in this order:
@@ -166,6 +168,7 @@ def main():
     parser.add_argument("--only", help="comma-separated holdouts to train (cptac,lidc,lung-dx,none)")
     parser.add_argument("--name", default="nodus-patch-cnn", help="model id (holdout models: <name>-holdout-<scan>)")
     parser.add_argument("--version", default=VERSION)
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the first model (model n: seed + n)")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     sets = load(args.data)
@@ -193,7 +196,7 @@ def main():
         ident = model_id(args.name, holdout)
         print(f"{ident}: {len(labels)} patches ({int(labels.sum())} positive) from {', '.join(names)}", flush=True)
         started = time.time()
-        model, losses = train(patches, labels, args.epochs, channels, SEED + n)
+        model, losses = train(patches, labels, args.epochs, channels, args.seed + n)
         seconds = time.time() - started
         if holdout is not None and sets.get(holdout, {}).get("unmarked"):
             logits = predict(model, sets[holdout]["patches"])
@@ -205,7 +208,7 @@ def main():
         export(model, channels, size, file)
         with open(os.path.join(MODELS_DIR, f"{ident}-{args.version}.training.json"), "w") as f:
             json.dump({"id": ident, "version": args.version, "holdout": holdout, "trainedOn": counts, "epochs": args.epochs,
-                       "seed": SEED + n, "losses": [round(l, 5) for l in losses], "seconds": round(seconds),
+                       "seed": args.seed + n, "losses": [round(l, 5) for l in losses], "seconds": round(seconds),
                        "torch": torch.__version__, "threads": torch.get_num_threads()}, f, indent=2)
             f.write("\n")
         print(f"  wrote {file} in {seconds:.0f} s", flush=True)
