@@ -44,12 +44,19 @@ import { evaluationCopy } from './evaluation-copy.js';
 import type { CopiedNodule } from './synthetic-copy.js';
 import { trainingBackgrounds, type BackgroundName } from './training-backgrounds.js';
 
-/** The models' version (their ONNX files) and the detectors' (models + candidates, calibration, operating point). */
-const VERSION = '2.0.0';
+/**
+ * The main classifier's version (its ONNX files): since 2.1.0 the mean logit of two networks of
+ * train_patch_classifier.py, its default seed (the 2.0.0 files) and ENSEMBLE_SEED, combined by
+ * combine_patch_ensemble.py.
+ */
+const ENSEMBLE_VERSION = '2.1.0';
+const MEMBER_VERSION = '2.0.0';
+const ENSEMBLE_SEED = 20262202;
 /** The sub-solid classifier's id and version (train_patch_classifier.py --name, --version). */
 const SUB_SOLID_MODEL = 'nodus-sub-solid-cnn';
 const SUB_SOLID_VERSION = '1.0.0';
-const DETECTOR_VERSION = '2.2.0';
+/** The detectors' version (models + candidates, calibration, operating point). */
+const ENSEMBLE_DETECTOR_VERSION = '2.3.0';
 /**
  * The detectors' mirrorAveragedTop: the 128 best candidates of a scan are scored again on the mirror images of
  * their patches (about 900 extra patches, +0.2 s); at 1 FP/scan they bring about as many nodules as before,
@@ -70,11 +77,19 @@ const { values } = parseArgs({
     'register-only': { type: 'boolean' },
     'mirror-top': { type: 'string' },
     'sub-solid': { type: 'string' },
+    'main-version': { type: 'string' },
   },
 });
 const subSolidSearch = values['sub-solid'] ?? 'own';
 if (!['own', 'shared', 'none'].includes(subSolidSearch)) throw new Error('--sub-solid: own, shared or none');
 const subSolidModel = subSolidSearch === 'own';
+// --main-version 2.0.0: the single network of detectors 2.0.0-2.2.0 (registered as detector 2.2.0), for comparison.
+const VERSION = values['main-version'] ?? ENSEMBLE_VERSION;
+if (![ENSEMBLE_VERSION, MEMBER_VERSION].includes(VERSION)) {
+  throw new Error(`--main-version: ${ENSEMBLE_VERSION} or ${MEMBER_VERSION}`);
+}
+const ensemble = VERSION === ENSEMBLE_VERSION;
+const DETECTOR_VERSION = ensemble ? ENSEMBLE_DETECTOR_VERSION : '2.2.0';
 const copies = Number(values.copies ?? 8);
 const mirrorTop = Number(values['mirror-top'] ?? MIRROR_AVERAGED_TOP);
 const out = path.resolve(values.out ?? path.join(MODELS_DIR, 'cards/nodus-detector-2.evaluation.json'));
@@ -88,6 +103,7 @@ function patchClassifierEntry(
   id: string,
   version: string,
   holdout: string | undefined,
+  network: string,
   what: string,
   recipe: string,
 ): ModelEntry | undefined {
@@ -103,12 +119,22 @@ function patchClassifierEntry(
     file,
     sha256: sha256Hex(fs.readFileSync(path.join(MODELS_DIR, file))),
     description:
-      `3D CNN on 16³ cubes at 1.5, 3 and 6 mm around each ${what}: logit that it is a nodule` +
+      `${network} on 16³ cubes at 1.5, 3 and 6 mm around each ${what}: logit that it is a nodule` +
       (holdout ? `; trained without the ${holdout} scan (for evaluation on it)` : ''),
     card: 'cards/nodus-detector-2.md',
     recipe,
     contract: { inputName: 'patches', outputName: 'logit', patchSize: 16, scales: [1, 2, 4] },
   };
+}
+
+/** The ensemble's recipe after the first network's: the second network (ENSEMBLE_SEED), then the combined file. */
+function ensembleRecipe(id: string): string {
+  const member = (name: string) => `models/${name}-${MEMBER_VERSION}.onnx`;
+  return (
+    ` && /usr/bin/python3 models/recipes/train_patch_classifier.py --name nodus-patch-cnn-s2 --seed ${ENSEMBLE_SEED}` +
+    ` && /usr/bin/python3 models/recipes/combine_patch_ensemble.py --out models/${id}-${VERSION}.onnx ` +
+    `${member(id)} ${member(id.replace('nodus-patch-cnn', 'nodus-patch-cnn-s2'))}`
+  );
 }
 
 function register(calibration: Calibration, threshold: number, subSolidCalibration?: Calibration): void {
@@ -120,8 +146,12 @@ function register(calibration: Calibration, threshold: number, subSolidCalibrati
       id,
       VERSION,
       holdout,
+      ensemble
+        ? `mean logit of two 3D CNNs (train_patch_classifier.py's default seed and ${ENSEMBLE_SEED})`
+        : '3D CNN',
       'nodus candidate',
-      'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py',
+      'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py' +
+        (ensemble ? ensembleRecipe(id) : ''),
     );
     if (!model) continue;
     models.push(model);
@@ -131,6 +161,7 @@ function register(calibration: Calibration, threshold: number, subSolidCalibrati
         classifierId(holdout, SUB_SOLID_MODEL),
         SUB_SOLID_VERSION,
         holdout,
+        '3D CNN',
         'candidate of the sub-solid search',
         'node --import tsx models/recipes/build-patch-dataset.ts --sub-solid-only --out .training/sub-solid && ' +
           `/usr/bin/python3 models/recipes/train_patch_classifier.py --data .training/sub-solid --name ${SUB_SOLID_MODEL} --version ${SUB_SOLID_VERSION}`,
@@ -208,7 +239,8 @@ for (const [b, background] of backgrounds.entries()) {
       copy,
       sliceMm: volume.spacingMm[2],
       inserted,
-      avoid: background.avoid,
+      // Findings on a marked lesion, or on where an unmarked one most likely is, are neither hits nor false.
+      avoid: [...background.avoid, ...background.probableLesions],
       findings: detection.nodules.map((n) => ({
         centreLps: n.centreLps,
         logit: logitOf(n.score),
@@ -367,11 +399,15 @@ for (const background of backgrounds) {
     type: n.type,
     centreLps: n.centreLps.map((v) => Math.round(v)),
     onReference: background.avoid.some((a) => distance(n.centreLps, a.centreLps) < a.radiusMm),
+    onProbableLesion: background.probableLesions.some((a) => distance(n.centreLps, a.centreLps) < a.radiusMm),
   }));
   real[background.name] = {
     findings,
     largeFindingsNotOnReference: findings.filter(
       (f) => f.meanDiameterMm >= LARGE_FINDING_MM && !f.onReference,
+    ).length,
+    largeFindingsOnProbableLesion: findings.filter(
+      (f) => f.meanDiameterMm >= LARGE_FINDING_MM && f.onProbableLesion,
     ).length,
     timingsMs: detection.timingsMs,
   };

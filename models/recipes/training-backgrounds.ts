@@ -10,6 +10,7 @@ import {
   type AnnotatedCase,
 } from '../../src/evaluation/annotated-cases.js';
 import { sampleDataDir } from '../../src/main/demo.js';
+import type { Vec3 } from '../../src/volume/volume.js';
 
 export type BackgroundName = 'phantom' | 'lidc' | 'lung-dx' | 'cptac';
 
@@ -23,7 +24,25 @@ export interface Background {
    * candidates are not known negatives.
    */
   unmarkedLesion: boolean;
+  /**
+   * Where the unmarked lesion most likely is, for scoring only (evaluate-patch-detector.ts: a finding there
+   * is neither a hit nor a false positive; insertion and training do not use it, so the copies stay as they
+   * were). Our reading of the images, not a radiologist's mark.
+   */
+  probableLesions: { centreLps: Vec3; radiusMm: number; description: string }[];
 }
+
+/**
+ * CPTAC C3N-00247: a spiculated solid nodule of about 21 mm in the anterior right lower lung (LPS -82, -191,
+ * -194; axial slice 31 of 99), found by the held-out detector 2.3.0 on 2026-12-08 and looked at in the
+ * images: in a patient with a lung adenocarcinoma, almost certainly that tumour. Radius: half its diameter
+ * plus the 15 mm clearance of marked lesions (src/evaluation/annotated-cases.ts).
+ */
+const CPTAC_PROBABLE_TUMOUR = {
+  centreLps: [-82, -191, -194] as Vec3,
+  radiusMm: 21 / 2 + 15,
+  description: 'spiculated solid nodule, about 21 mm: most likely the unmarked adenocarcinoma',
+};
 
 /** The named backgrounds that exist here, in the order given; a missing scan is left out with a warning. */
 export async function trainingBackgrounds(
@@ -38,7 +57,7 @@ export async function trainingBackgrounds(
   const backgrounds: Background[] = [];
   for (const name of names) {
     if (name === 'phantom') {
-      backgrounds.push({ ...phantomCase(7), name, unmarkedLesion: false });
+      backgrounds.push({ ...phantomCase(7), name, unmarkedLesion: false, probableLesions: [] });
       continue;
     }
     const folder = folders[name];
@@ -52,7 +71,12 @@ export async function trainingBackgrounds(
         : name === 'lung-dx'
           ? await lungDxCase(folder)
           : await unannotatedCase(folder);
-    backgrounds.push({ ...loaded, name, unmarkedLesion: name === 'cptac' });
+    backgrounds.push({
+      ...loaded,
+      name,
+      unmarkedLesion: name === 'cptac',
+      probableLesions: name === 'cptac' ? [CPTAC_PROBABLE_TUMOUR] : [],
+    });
   }
   return backgrounds;
 }
