@@ -337,10 +337,16 @@ describe.skipIf(!sampleDir)('the patient’s digital film on a phone (real CT, C
     expect(await doctor.page.getByRole('heading', { name: 'Share with a doctor' }).count()).toBe(0);
     expect(await doctor.page.getByRole('link', { name: 'Download images' }).count()).toBe(1);
 
-    // The patient's links: the film itself and the doctor's link, opened once.
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    // The patient's links: the film itself and the doctor's link, opened once. The list already shows both
+    // links from before the doctor opened one, so wait for a refresh that has the opening, not for the rows.
     const rows = page.locator('table.links tbody tr[data-link-id]');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return rows.nth(1).locator('td.count').textContent();
+      })
+      .toBe('1');
+    expect(await rows.count()).toBe(2);
     expect(await rows.nth(0).locator('th').textContent()).toMatch(/^This film/);
     expect(await rows.nth(1).locator('th').textContent()).toMatch(/^Link for a doctor/);
     expect(await rows.nth(1).locator('td').nth(0).textContent()).toBe('Active');
