@@ -70,7 +70,10 @@ def main():
     model.ir_version = members[0].ir_version
     onnx.checker.check_model(model)
     onnx.save(model, args.out)
-    sha = lambda path: hashlib.sha256(open(path, "rb").read()).hexdigest()
+    def sha(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
     with open(os.path.splitext(args.out)[0] + ".ensemble.json", "w") as f:
         json.dump({"combined": "mean of the members' logits", "members": [
             {"file": os.path.basename(path), "sha256": sha(path)} for path in args.members]}, f, indent=2)

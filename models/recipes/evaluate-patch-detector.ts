@@ -52,6 +52,8 @@ import { trainingBackgrounds, type BackgroundName } from './training-backgrounds
 const ENSEMBLE_VERSION = '2.1.0';
 const MEMBER_VERSION = '2.0.0';
 const ENSEMBLE_SEED = 20262202;
+/** The id of the ensemble's second networks (train_patch_classifier.py --name). */
+const TWIN_MODEL = 'nodus-patch-cnn-s2';
 /** The sub-solid classifier's id and version (train_patch_classifier.py --name, --version). */
 const SUB_SOLID_MODEL = 'nodus-sub-solid-cnn';
 const SUB_SOLID_VERSION = '1.0.0';
@@ -98,15 +100,19 @@ const classifierId = (holdout?: string, name = 'nodus-patch-cnn') =>
   `${name}${holdout ? `-holdout-${holdout}` : ''}`;
 const detectorId = (holdout?: string) => `nodus-detector-2${holdout ? `-holdout-${holdout}` : ''}`;
 
-/** The patch classifier's manifest entry, or undefined (with a warning) while its ONNX file is not trained. */
-function patchClassifierEntry(
-  id: string,
-  version: string,
-  holdout: string | undefined,
-  network: string,
-  what: string,
-  recipe: string,
-): ModelEntry | undefined {
+/**
+ * The patch classifier's manifest entry, or undefined (with a warning) while its ONNX file is not trained;
+ * its description says what `network` it is and which candidates (`what`) it scores.
+ */
+function patchClassifierEntry(entry: {
+  id: string;
+  version: string;
+  holdout: string | undefined;
+  network: string;
+  what: string;
+  recipe: string;
+}): ModelEntry | undefined {
+  const { id, version, holdout, network, what, recipe } = entry;
   const file = `${id}-${version}.onnx`;
   if (!fs.existsSync(path.join(MODELS_DIR, file))) {
     console.warn(`models/${file} is not trained yet: not registered`);
@@ -128,12 +134,12 @@ function patchClassifierEntry(
 }
 
 /** The ensemble's recipe after the first network's: the second network (ENSEMBLE_SEED), then the combined file. */
-function ensembleRecipe(id: string): string {
-  const member = (name: string) => `models/${name}-${MEMBER_VERSION}.onnx`;
+function ensembleRecipe(holdout: string | undefined): string {
+  const member = (name?: string) => `models/${classifierId(holdout, name)}-${MEMBER_VERSION}.onnx`;
   return (
-    ` && /usr/bin/python3 models/recipes/train_patch_classifier.py --name nodus-patch-cnn-s2 --seed ${ENSEMBLE_SEED}` +
-    ` && /usr/bin/python3 models/recipes/combine_patch_ensemble.py --out models/${id}-${VERSION}.onnx ` +
-    `${member(id)} ${member(id.replace('nodus-patch-cnn', 'nodus-patch-cnn-s2'))}`
+    ` && /usr/bin/python3 models/recipes/train_patch_classifier.py --name ${TWIN_MODEL} --seed ${ENSEMBLE_SEED}` +
+    ` && /usr/bin/python3 models/recipes/combine_patch_ensemble.py --out models/${classifierId(holdout)}-${VERSION}.onnx ` +
+    `${member()} ${member(TWIN_MODEL)}`
   );
 }
 
@@ -142,30 +148,32 @@ function register(calibration: Calibration, threshold: number, subSolidCalibrati
   const detectors: DetectorEntry[] = [];
   for (const holdout of [...HOLDOUTS, undefined]) {
     const id = classifierId(holdout);
-    const model = patchClassifierEntry(
+    const model = patchClassifierEntry({
       id,
-      VERSION,
+      version: VERSION,
       holdout,
-      ensemble
+      network: ensemble
         ? `mean logit of two 3D CNNs (train_patch_classifier.py's default seed and ${ENSEMBLE_SEED})`
         : '3D CNN',
-      'nodus candidate',
-      'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py' +
-        (ensemble ? ensembleRecipe(id) : ''),
-    );
+      what: 'nodus candidate',
+      recipe:
+        'node --import tsx models/recipes/build-patch-dataset.ts && /usr/bin/python3 models/recipes/train_patch_classifier.py' +
+        (ensemble ? ensembleRecipe(holdout) : ''),
+    });
     if (!model) continue;
     models.push(model);
     const subSolid =
       subSolidModel &&
-      patchClassifierEntry(
-        classifierId(holdout, SUB_SOLID_MODEL),
-        SUB_SOLID_VERSION,
+      patchClassifierEntry({
+        id: classifierId(holdout, SUB_SOLID_MODEL),
+        version: SUB_SOLID_VERSION,
         holdout,
-        '3D CNN',
-        'candidate of the sub-solid search',
-        'node --import tsx models/recipes/build-patch-dataset.ts --sub-solid-only --out .training/sub-solid && ' +
+        network: '3D CNN',
+        what: 'candidate of the sub-solid search',
+        recipe:
+          'node --import tsx models/recipes/build-patch-dataset.ts --sub-solid-only --out .training/sub-solid && ' +
           `/usr/bin/python3 models/recipes/train_patch_classifier.py --data .training/sub-solid --name ${SUB_SOLID_MODEL} --version ${SUB_SOLID_VERSION}`,
-      );
+      });
     if (subSolidModel && !subSolid) continue;
     if (subSolid) models.push(subSolid);
     detectors.push({

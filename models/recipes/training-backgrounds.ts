@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  AVOID_MARGIN_MM,
   lidcCase,
   lungDxCase,
   phantomCase,
@@ -36,11 +37,11 @@ export interface Background {
  * CPTAC C3N-00247: a spiculated solid nodule of about 21 mm in the anterior right lower lung (LPS -82, -191,
  * -194; axial slice 31 of 99), found by the held-out detector 2.3.0 on 2026-12-08 and looked at in the
  * images: in a patient with a lung adenocarcinoma, almost certainly that tumour. Radius: half its diameter
- * plus the 15 mm clearance of marked lesions (src/evaluation/annotated-cases.ts).
+ * plus the clearance of marked lesions (AVOID_MARGIN_MM, 15 mm).
  */
 const CPTAC_PROBABLE_TUMOUR = {
   centreLps: [-82, -191, -194] as Vec3,
-  radiusMm: 21 / 2 + 15,
+  radiusMm: 21 / 2 + AVOID_MARGIN_MM,
   description: 'spiculated solid nodule, about 21 mm: most likely the unmarked adenocarcinoma',
 };
 

@@ -25,7 +25,7 @@ export interface AnnotatedCase {
 }
 
 /** Extra clearance around marked lesions when keeping synthetic nodules and training samples away, mm. */
-const AVOID_MARGIN_MM = 15;
+export const AVOID_MARGIN_MM = 15;
 
 async function reconstructFolder(folder: string): Promise<CtVolume> {
   const files = await listFiles([folder]);
