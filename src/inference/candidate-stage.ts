@@ -5,6 +5,7 @@ import type { HeatmapModelEntry } from './model-manifest.js';
 import type { LoadedModel } from './model-registry.js';
 import { modelToSourceIjk, resampleForModel, type ModelInput } from './resample.js';
 import { runHeatmap, type ModelGrid } from './run-heatmap.js';
+import { smallCandidates, type SmallCandidateOptions } from './small-candidates.js';
 import { subSolidCandidates, type SubSolidCandidateOptions } from './sub-solid-candidates.js';
 import { tissueCandidates } from './tissue-candidates.js';
 
@@ -24,6 +25,8 @@ export interface CandidateStageOptions {
   keepAllFromRadiusMm?: number;
   /** A second blob search for ground-glass and part-solid nodules (see sub-solid-candidates.ts). */
   subSolid?: SubSolidCandidateOptions;
+  /** A third search for nodules of 3-6 mm, among the small maxima the cap drops (see small-candidates.ts). */
+  small?: SmallCandidateOptions;
   onProgress?: (stage: string, fraction: number) => void;
   /** Adds the stage's duration (ms) under its name. */
   time: <T>(stage: string, work: () => T | Promise<T>) => Promise<T>;
@@ -36,6 +39,8 @@ export interface CandidateStage {
   input: ModelInput;
   grid: ModelGrid;
   heatmap: Float32Array;
+  /** The heatmap's radius output per grid voxel, mm (undefined for a model without one). */
+  heatmapRadiusMm: Float32Array | undefined;
   /** Blob maxima and tissue components in the lungs, model-grid coordinates. */
   candidates: Candidate[];
   /** Whether a model-grid voxel lies in the lung mask. */
@@ -51,7 +56,8 @@ export interface CandidateStage {
  * 3. the heatmap model (sliding-window within the memory budget);
  * 4. candidates = local maxima of the heatmap in the lungs, plus compact tissue components (masses against
  *    the chest wall, see tissue-candidates.ts), plus, where the detector asks for them, the maxima of the
- *    heatmap on the grid clipped at a ground-glass density (sub-solid-candidates.ts).
+ *    heatmap on the grid clipped at a ground-glass density (sub-solid-candidates.ts), and the most blob-like
+ *    of the small maxima that the cap dropped (small-candidates.ts).
  * Returns undefined when the volume holds no lungs (under 1 mL).
  */
 export async function runCandidateStage(
@@ -103,6 +109,11 @@ export async function runCandidateStage(
           inLungs,
         })
       : [];
+    // With the small-nodule search, the small blob maxima that the cap kept are its candidates too: they are
+    // scored by its classifier, which sees the source voxels (a 3-6 mm nodule is 2-4 grid voxels).
+    if (options.small) {
+      for (const blob of blobs) if (blob.radiusMm < options.small.maxRadiusMm) blob.source = 'small';
+    }
     // A tissue or sub-solid candidate at a blob candidate already found is the same object.
     for (const extra of [...masses, ...subSolid.map((c) => ({ ...c, source: 'sub-solid' as const }))]) {
       const known = blobs.some(
@@ -111,6 +122,15 @@ export async function runCandidateStage(
       );
       if (!known) blobs.push(extra);
     }
+    if (options.small) {
+      blobs.push(
+        ...smallCandidates({ data: heatmap.response, shape: grid.shape }, heatmap.radiusMm, blobs, {
+          ...options.small,
+          spacingMm: contract.spacingMm,
+          inLungs,
+        }),
+      );
+    }
     return blobs;
   });
   return {
@@ -118,6 +138,7 @@ export async function runCandidateStage(
     input,
     grid,
     heatmap: heatmap.response,
+    heatmapRadiusMm: heatmap.radiusMm,
     candidates,
     inLungs,
     toIjk: (c) => modelToSourceIjk(input, [c.x, c.y, c.z]),

@@ -7,14 +7,15 @@ import type { Candidate } from './find-candidates.js';
 import { measureNodule, type NoduleMeasurement } from './nodule-measurement.js';
 import { modelKey, type PatchClassifierModelEntry } from './model-manifest.js';
 import type { LoadedDetector, LoadedModel } from './model-registry.js';
-import { scorePatches } from './patch-classifier.js';
+import { scorePatches, type SourceOfGrid } from './patch-classifier.js';
+import { modelToSourceIjk } from './resample.js';
 
 /** One detected nodule: the measurement of its segmentation plus the detector's score. */
 export interface DetectedNodule extends NoduleMeasurement {
   score: number;
   /**
    * The candidate the detector found (model-grid scale), before segmentation; source 'sub-solid' when the
-   * sub-solid search found it.
+   * sub-solid search found it, 'small' when the small-nodule search did.
    */
   candidate: { centreIjk: Vec3; radiusMm: number; response: number; source?: Candidate['source'] };
 }
@@ -98,6 +99,11 @@ export async function detectNodules(
     maxCandidates: detector.entry.maxCandidates,
     keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
     subSolidCandidates: detector.entry.subSolidCandidates,
+    smallClassifier: detector.smallClassifier && {
+      model: modelKey(detector.smallClassifier.entry),
+      sha256: detector.smallClassifier.entry.sha256,
+    },
+    smallCandidates: detector.entry.smallCandidates,
     mirrorAveragedTop: detector.entry.mirrorAveragedTop,
     maxFindings: detector.entry.maxFindings,
   };
@@ -109,6 +115,7 @@ export async function detectNodules(
       keepAllFromRadiusMm: detector.entry.keepAllFromRadiusMm,
     }),
     ...(detector.entry.subSolidCandidates && { subSolid: detector.entry.subSolidCandidates }),
+    ...(detector.entry.smallCandidates && { small: detector.entry.smallCandidates }),
     ...(options.onProgress && { onProgress: options.onProgress }),
     time,
   });
@@ -122,6 +129,11 @@ export async function detectNodules(
       spacingMm: contract.spacingMm,
       inLungs: stage.inLungs,
       positionInLungs,
+      source: {
+        volume,
+        huWindow: contract.huWindow,
+        toSourceIjk: (p) => modelToSourceIjk(stage.input, [p.x, p.y, p.z]),
+      },
     }),
   );
   options.onProgress?.('classifier', 1);
@@ -200,7 +212,7 @@ export async function detectNodules(
 async function scoreCandidates(
   detector: LoadedDetector,
   candidates: Candidate[],
-  context: Parameters<typeof candidateFeatures>[1],
+  context: Parameters<typeof candidateFeatures>[1] & { source: SourceOfGrid },
 ): Promise<{ values: Float32Array; features: Float32Array | undefined }> {
   const classifier = detector.classifier;
   if (!classifier || candidates.length === 0) {
@@ -211,15 +223,27 @@ async function scoreCandidates(
     };
   }
   if (classifier.entry.task === 'patch-classifier') {
-    // The sub-solid search's candidates go to a classifier of their own where the detector names one; each
-    // model's logits are calibrated by its own fit, so one threshold serves both.
+    // The sub-solid and small-nodule searches' candidates go to classifiers of their own where the detector
+    // names them; each model's logits are calibrated by its own fit, so one threshold serves all.
     const subSolid = detector.subSolidClassifier;
+    const small = detector.smallClassifier;
     const groups = [
       {
         model: classifier as LoadedModel<PatchClassifierModelEntry>,
         calibration: detector.entry.calibration!,
-        indices: candidates.flatMap((c, n) => (subSolid && c.source === 'sub-solid' ? [] : [n])),
+        indices: candidates.flatMap((c, n) =>
+          (subSolid && c.source === 'sub-solid') || (small && c.source === 'small') ? [] : [n],
+        ),
       },
+      ...(small
+        ? [
+            {
+              model: small,
+              calibration: detector.entry.smallCandidates!.calibration,
+              indices: candidates.flatMap((c, n) => (c.source === 'small' ? [n] : [])),
+            },
+          ]
+        : []),
       ...(subSolid
         ? [
             {
@@ -238,7 +262,7 @@ async function scoreCandidates(
         group.calibration,
         context.input,
         group.indices.map((n) => candidates[n]!),
-        { mirrorAveragedTop: detector.entry.mirrorAveragedTop ?? 0 },
+        { mirrorAveragedTop: detector.entry.mirrorAveragedTop ?? 0, source: context.source },
       );
       for (const [m, n] of group.indices.entries()) values[n] = scores.probabilities[m]!;
     }

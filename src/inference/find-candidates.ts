@@ -10,9 +10,10 @@ export interface Candidate {
   /**
    * Which search found it (candidate-stage.ts): absent, the heatmap's maxima; 'sub-solid', the maxima on the
    * grid clipped at a ground-glass density (sub-solid-candidates.ts), which a detector may score with a
-   * classifier of their own.
+   * classifier of their own; 'small', the blob-like small maxima beyond the main search's cap
+   * (small-candidates.ts), scored by the small-nodule classifier.
    */
-  source?: 'sub-solid';
+  source?: 'sub-solid' | 'small';
 }
 
 export interface FindCandidatesOptions {
@@ -81,7 +82,14 @@ export function findCandidates(
   return kept;
 }
 
-function isLocalMaximum(data: Float32Array, index: number, value: number, W: number, plane: number): boolean {
+/** Whether data[index] is a local maximum of its 26 neighbours (ties go to the first in scan order). */
+export function isLocalMaximum(
+  data: Float32Array,
+  index: number,
+  value: number,
+  W: number,
+  plane: number,
+): boolean {
   for (let dz = -1; dz <= 1; dz += 1)
     for (let dy = -1; dy <= 1; dy += 1)
       for (let dx = -1; dx <= 1; dx += 1) {

@@ -41,7 +41,7 @@ export const ClassifierModelContract = z.object({
 /**
  * The contract of a patch classifier: float32 `patches` [N, C, S, S, S] (C = scales.length cubes of S³ model-grid
  * samples centred on each candidate, channel c sampling every scales[c] voxels of the heatmap model's grid, see
- * src/inference/candidate-patches.ts) to float32 `logit` [N]; the detector's calibration maps the logit to a
+ * src/inference/candidate-patches.ts; after a fine channel of the source voxels where fineSpacingMm is set) to float32 `logit` [N]; the detector's calibration maps the logit to a
  * probability.
  */
 export const PatchClassifierContract = z.object({
@@ -53,6 +53,11 @@ export const PatchClassifierContract = z.object({
     .array(z.number().int().positive())
     .min(1)
     .refine((s) => s.every((v) => Number.isInteger(Math.log2(v))), 'scales are powers of two'),
+  /**
+   * With it, channel 0 is a cube of S³ samples of the source volume's own voxels every fineSpacingMm mm
+   * (src/inference/source-patches.ts), and the scales' channels follow: C = 1 + scales.length.
+   */
+  fineSpacingMm: z.number().positive().optional(),
 });
 
 const ModelEntryBase = z.object({
@@ -120,6 +125,20 @@ export const DetectorEntry = z.object({
     })
     .refine((s) => !s.classifier || s.calibration, {
       message: 'a sub-solid classifier needs the calibration of its logit',
+    })
+    .optional(),
+  /**
+   * A third candidate search for nodules of 3-6 mm: the most blob-like of the heatmap's maxima under
+   * maxRadiusMm that the cap on small candidates dropped (src/inference/small-candidates.ts), scored by their
+   * own patch classifier (`id@version`, with a fine channel of the source voxels) and its calibration.
+   */
+  smallCandidates: z
+    .object({
+      maxRadiusMm: z.number().positive(),
+      minResponse: z.number().positive(),
+      maxCandidates: z.number().int().positive(),
+      classifier: z.string(),
+      calibration: LogitCalibration,
     })
     .optional(),
   /**

@@ -29,6 +29,8 @@ export interface LoadedDetector {
   classifier: LoadedModel<ClassifierModelEntry | PatchClassifierModelEntry> | undefined;
   /** The patch classifier of the sub-solid candidates, where the detector names one of their own. */
   subSolidClassifier?: LoadedModel<PatchClassifierModelEntry>;
+  /** The small-nodule search's classifier (detector.smallCandidates.classifier), with a fine channel. */
+  smallClassifier?: LoadedModel<PatchClassifierModelEntry>;
 }
 
 export interface ModelRegistryOptions {
@@ -110,17 +112,33 @@ export async function loadDetector(
     }
     classifier = await loadClassifier(classifierEntry, modelsDir, options);
   }
-  const subSolidKey = entry.subSolidCandidates?.classifier;
-  if (!subSolidKey) return { entry, heatmap, classifier };
-  const subSolidEntry = find(subSolidKey);
-  if (subSolidEntry.task !== 'patch-classifier') {
+  // The sub-solid and small-nodule searches' own classifiers, where the detector names them.
+  const searchClassifier = async (key: string | undefined, search: string) => {
+    if (!key) return undefined;
+    const searchEntry = find(key);
+    if (searchEntry.task !== 'patch-classifier') {
+      throw new DomainError(
+        'MODEL_INVALID',
+        `${key} (${search} candidates) is a ${searchEntry.task}, not a patch-classifier`,
+      );
+    }
+    return loadClassifier(searchEntry, modelsDir, options);
+  };
+  const subSolidClassifier = await searchClassifier(entry.subSolidCandidates?.classifier, 'sub-solid');
+  const smallClassifier = await searchClassifier(entry.smallCandidates?.classifier, 'small');
+  if (smallClassifier && !smallClassifier.entry.contract.fineSpacingMm) {
     throw new DomainError(
       'MODEL_INVALID',
-      `${subSolidKey} (sub-solid candidates) is a ${subSolidEntry.task}, not a patch-classifier`,
+      `${modelKey(smallClassifier.entry)} (small candidates) has no fine channel (contract.fineSpacingMm)`,
     );
   }
-  const subSolidClassifier = await loadClassifier(subSolidEntry, modelsDir, options);
-  return { entry, heatmap, classifier, subSolidClassifier };
+  return {
+    entry,
+    heatmap,
+    classifier,
+    ...(subSolidClassifier && { subSolidClassifier }),
+    ...(smallClassifier && { smallClassifier }),
+  };
 }
 
 /** A classifier's session, checked against its contract's input and output names. */
@@ -204,6 +222,7 @@ export function detectorIdentity(detector: LoadedDetector): {
     detector.heatmap.entry,
     ...(detector.classifier ? [detector.classifier.entry] : []),
     ...(detector.subSolidClassifier ? [detector.subSolidClassifier.entry] : []),
+    ...(detector.smallClassifier ? [detector.smallClassifier.entry] : []),
   ];
   const sha256 = createHash('sha256')
     .update(JSON.stringify({ detector: detector.entry, models: models.map((m) => [modelKey(m), m.sha256]) }))

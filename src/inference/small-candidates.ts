@@ -1,0 +1,158 @@
+import { isLocalMaximum, type Candidate } from './find-candidates.js';
+import type { ModelGrid } from './run-heatmap.js';
+
+/** The small-nodule candidate source of a detector (its manifest entry's `smallCandidates`). */
+export interface SmallCandidateOptions {
+  /**
+   * Maxima of the heatmap below this radius (mm) are this search's: those the main search keeps (candidate-
+   * stage.ts) and, beyond its cap (keepAllFromRadiusMm), the most blob-like of the rest.
+   */
+  maxRadiusMm: number;
+  /** ... with at least this response (input units, as the contract's minResponse). */
+  minResponse: number;
+  /** Most kept per scan, the most blob-like (blobness × response) first. */
+  maxCandidates: number;
+}
+
+/**
+ * Blobness of a heatmap maximum: the smallest over the largest curvature of the response there (the
+ * eigenvalues of its Hessian, by central differences on the grid), 0 unless it curves down along every
+ * axis. A small nodule is a maximum in all three directions (near 1); a vessel's cross-section is a ridge
+ * that runs on along the vessel (near 0), and vessels outnumber small nodules a hundred to one among the
+ * heatmap's small maxima.
+ */
+export function blobness(
+  data: Float32Array,
+  shape: [number, number, number],
+  x: number,
+  y: number,
+  z: number,
+): number {
+  const [, H, W] = shape;
+  const at = (dx: number, dy: number, dz: number) => data[x + dx + W * (y + dy + H * (z + dz))]!;
+  const c = at(0, 0, 0);
+  const xx = at(1, 0, 0) + at(-1, 0, 0) - 2 * c;
+  const yy = at(0, 1, 0) + at(0, -1, 0) - 2 * c;
+  const zz = at(0, 0, 1) + at(0, 0, -1) - 2 * c;
+  const xy = (at(1, 1, 0) - at(1, -1, 0) - at(-1, 1, 0) + at(-1, -1, 0)) / 4;
+  const xz = (at(1, 0, 1) - at(1, 0, -1) - at(-1, 0, 1) + at(-1, 0, -1)) / 4;
+  const yz = (at(0, 1, 1) - at(0, 1, -1) - at(0, -1, 1) + at(0, -1, -1)) / 4;
+  const [l1, , l3] = symmetricEigenvalues(xx, yy, zz, xy, xz, yz);
+  // Descending: l1 >= l2 >= l3; at a maximum all are <= 0 and the weakest curvature is l1.
+  if (l1 >= 0 || l3 >= 0) return 0;
+  return l1 / l3;
+}
+
+/**
+ * Eigenvalues of the symmetric 3×3 matrix [[a, d, e], [d, b, f], [e, f, c]], descending (the trigonometric
+ * solution of the characteristic cubic).
+ */
+export function symmetricEigenvalues(
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+  f: number,
+): [number, number, number] {
+  const p1 = d * d + e * e + f * f;
+  if (p1 === 0) {
+    const sorted = [a, b, c].sort((u, v) => v - u);
+    return [sorted[0]!, sorted[1]!, sorted[2]!];
+  }
+  const q = (a + b + c) / 3;
+  const p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2 * p1;
+  const p = Math.sqrt(p2 / 6);
+  // B = (A - qI) / p; r = det(B) / 2, clamped to [-1, 1] against rounding.
+  const [ba, bb, bc, bd, be, bf] = [(a - q) / p, (b - q) / p, (c - q) / p, d / p, e / p, f / p];
+  const det = ba * (bb * bc - bf * bf) - bd * (bd * bc - bf * be) + be * (bd * bf - bb * be);
+  const r = Math.max(-1, Math.min(1, det / 2));
+  const phi = Math.acos(r) / 3;
+  const first = q + 2 * p * Math.cos(phi);
+  const third = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3);
+  return [first, 3 * q - first - third, third];
+}
+
+/**
+ * Candidates for nodules of 3-6 mm: the heatmap's small maxima (radius under `maxRadiusMm`) in the lungs that
+ * no candidate of the main search (`known`) already stands for, ranked by blobness × response, the best
+ * `maxCandidates` after non-maximum suppression. The main search keeps only the strongest of them (its cap),
+ * and those are mostly vessel cross-sections: a 3-6 mm nodule's response is no stronger than a vessel's, but
+ * its shape is a blob's. Model-grid coordinates; source 'small'.
+ */
+export function smallCandidates(
+  heatmap: ModelGrid,
+  radiusMm: Float32Array | undefined,
+  known: Candidate[],
+  options: SmallCandidateOptions & {
+    spacingMm: number;
+    inLungs: (x: number, y: number, z: number) => boolean;
+  },
+): Candidate[] {
+  const { data, shape } = heatmap;
+  const [D, H, W] = shape;
+  const plane = H * W;
+  const found: (Candidate & { rank: number })[] = [];
+  for (let z = 1; z < D - 1; z += 1)
+    for (let y = 1; y < H - 1; y += 1)
+      for (let x = 1; x < W - 1; x += 1) {
+        const index = x + W * y + plane * z;
+        const value = data[index]!;
+        if (value < options.minResponse) continue;
+        const radius = radiusMm?.[index] ?? 0;
+        if (radius >= options.maxRadiusMm) continue;
+        if (!isLocalMaximum(data, index, value, W, plane)) continue;
+        const shapeScore = blobness(data, shape, x, y, z);
+        if (shapeScore === 0) continue;
+        if (!options.inLungs(x, y, z)) continue;
+        found.push({ x, y, z, response: value, radiusMm: radius, source: 'small', rank: shapeScore * value });
+      }
+  found.sort((a, b) => b.rank - a.rank);
+  // Suppression on a hash of cells as large as its reach (2 grid voxels or the radius, under maxRadiusMm).
+  const reachVoxels = Math.max(2, options.maxRadiusMm / options.spacingMm);
+  const cell = Math.ceil(reachVoxels);
+  const cells = new Map<number, Candidate[]>();
+  const key = (cx: number, cy: number, cz: number) => cx + 4096 * (cy + 4096 * cz);
+  const near = (c: { x: number; y: number; z: number }, reach: (other: Candidate) => number) => {
+    const [cx, cy, cz] = [Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell)];
+    for (let dz = -1; dz <= 1; dz += 1)
+      for (let dy = -1; dy <= 1; dy += 1)
+        for (let dx = -1; dx <= 1; dx += 1)
+          for (const other of cells.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
+            if (Math.hypot(other.x - c.x, other.y - c.y, other.z - c.z) < reach(other)) return true;
+          }
+    return false;
+  };
+  const add = (c: Candidate) => {
+    const k = key(Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell));
+    const list = cells.get(k);
+    if (list) list.push(c);
+    else cells.set(k, [c]);
+  };
+  const reachOf = (c: Candidate) => Math.min(Math.max(c.radiusMm / options.spacingMm, 2), reachVoxels);
+  const knownCells = new Map<number, Candidate[]>();
+  for (const c of known) {
+    const k = key(Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell));
+    const list = knownCells.get(k);
+    if (list) list.push(c);
+    else knownCells.set(k, [c]);
+  }
+  const nearKnown = (c: Candidate) => {
+    const [cx, cy, cz] = [Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell)];
+    for (let dz = -1; dz <= 1; dz += 1)
+      for (let dy = -1; dy <= 1; dy += 1)
+        for (let dx = -1; dx <= 1; dx += 1)
+          for (const other of knownCells.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
+            if (Math.hypot(other.x - c.x, other.y - c.y, other.z - c.z) < 2) return true;
+          }
+    return false;
+  };
+  const kept: Candidate[] = [];
+  for (const { rank: _rank, ...candidate } of found) {
+    if (kept.length >= options.maxCandidates) break;
+    if (nearKnown(candidate) || near(candidate, reachOf)) continue;
+    kept.push(candidate);
+    add(candidate);
+  }
+  return kept;
+}
