@@ -4,6 +4,10 @@
 //     [--sub-solid-only]  (the training set of the sub-solid classifier: only the candidates that the sub-solid
 //                          search adds, nodules 20 % solid / 40 % part-solid / 40 % ground glass, points near
 //                          the centres of sub-solid nodules only)
+//     [--small-only]      (the training set of the small-nodule classifier: only the candidates of the
+//                          small-nodule search, i.e. the blob maxima under 2.5 mm, 20 nodules of 3-16 mm per copy,
+//                          40 % solid / 30 % part-solid / 30 % ground glass, patches with a fine channel of the
+//                          source voxels)
 //
 // For each real background of the shared data (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) and each copy:
 // synthetic nodules are inserted (src/phantom: 3-30 mm, solid / part-solid / ground glass, round / lobulated /
@@ -22,6 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PATCH_LAYOUT, extractPatches, gridPyramid } from '../../src/inference/candidate-patches.js';
+import { sourcePatches, withFineChannel } from '../../src/inference/source-patches.js';
 import { runCandidateStage } from '../../src/inference/candidate-stage.js';
 import { ijkToLps, lpsToIjk } from '../../src/inference/detect-nodules.js';
 import { segmentLungs } from '../../src/inference/lung-segmentation.js';
@@ -29,11 +34,17 @@ import { loadDetector } from '../../src/inference/model-registry.js';
 import { modelToSourceIjk, sourceIjkToModel } from '../../src/inference/resample.js';
 import { mulberry32, type InsertedNodule } from '../../src/phantom/insert-nodule.js';
 import type { Vec3 } from '../../src/volume/volume.js';
-import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-stage-settings.js';
+import {
+  CANDIDATE_CAP,
+  SMALL_CANDIDATES,
+  SMALL_PATCH_LAYOUT,
+  SUB_SOLID_CANDIDATES,
+} from './candidate-stage-settings.js';
 import { syntheticCopy } from './synthetic-copy.js';
 import { trainingBackgrounds, type Background } from './training-backgrounds.js';
 
 const NODULES_PER_COPY = 14;
+const SMALL_NODULES_PER_COPY = 20;
 const NEGATIVE_SHARE = 1 / 3;
 const JITTERED_POSITIVES = 3;
 
@@ -44,9 +55,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'sub-solid': { type: 'boolean' },
     'sub-solid-only': { type: 'boolean' },
+    'small-only': { type: 'boolean' },
   },
 });
 const subSolidOnly = values['sub-solid-only'] === true;
+const smallOnly = values['small-only'] === true;
+const layout = smallOnly ? SMALL_PATCH_LAYOUT : DEFAULT_PATCH_LAYOUT;
 const copies = Number(values.copies ?? 20);
 const out = path.resolve(values.out ?? '.training/patches');
 fs.mkdirSync(out, { recursive: true });
@@ -88,14 +102,22 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
   for (let copy = 0; copy < copies; copy += 1) {
     const random = mulberry32(70_000 + 1000 * b + copy);
     const { volume, inserted } = syntheticCopy(background, lungs.mask, random, {
-      nodules: {
-        count: NODULES_PER_COPY,
-        diameterMm: [3, 30],
-        typeShares: subSolidOnly ? { solid: 0.2, partSolid: 0.4 } : { solid: 0.5, partSolid: 0.25 },
-        allowJuxtapleural: copy % 2 === 0,
-        minSeparationMm: 30,
-      },
-      ...(copy % 4 === 3 && { masses: { count: 2, diameterMm: [30, 70] as [number, number] } }),
+      nodules: smallOnly
+        ? {
+            count: SMALL_NODULES_PER_COPY,
+            diameterMm: [3, 16],
+            typeShares: { solid: 0.4, partSolid: 0.3 },
+            allowJuxtapleural: copy % 2 === 0,
+            minSeparationMm: 25,
+          }
+        : {
+            count: NODULES_PER_COPY,
+            diameterMm: [3, 30],
+            typeShares: subSolidOnly ? { solid: 0.2, partSolid: 0.4 } : { solid: 0.5, partSolid: 0.25 },
+            allowJuxtapleural: copy % 2 === 0,
+            minSeparationMm: 30,
+          },
+      ...(copy % 4 === 3 && !smallOnly && { masses: { count: 2, diameterMm: [30, 70] as [number, number] } }),
       thickSlices: copy % 2 === 1,
     });
     const stage = (await runCandidateStage(volume, stageDetector.heatmap, stageOptions()))!;
@@ -104,6 +126,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
     const found = new Set<InsertedNodule>();
     for (const candidate of stage.candidates) {
       if (subSolidOnly && candidate.source !== 'sub-solid') continue;
+      if (smallOnly && candidate.source !== 'small') continue;
       const centreLps = ijkToLps(volume, stage.toIjk(candidate));
       const label = labelOf(centreLps, inserted, background.avoid);
       if (label === undefined) continue;
@@ -168,7 +191,22 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
       }
     }
     const pyramid = gridPyramid(stage.grid, 3);
-    const patches = extractPatches(pyramid, points, DEFAULT_PATCH_LAYOUT);
+    const gridPatches = extractPatches(pyramid, points, layout);
+    const patches = smallOnly
+      ? withFineChannel(
+          sourcePatches(
+            {
+              volume,
+              huWindow: stageDetector.heatmap.entry.contract.huWindow,
+              spacingMm: SMALL_PATCH_LAYOUT.fineSpacingMm,
+              size: layout.size,
+            },
+            points.map((p) => modelToSourceIjk(stage.input, [p.x, p.y, p.z])),
+          ),
+          gridPatches,
+          layout.size,
+        )
+      : gridPatches;
     const bytes = new Uint8Array(patches.length);
     for (let v = 0; v < patches.length; v += 1) bytes[v] = Math.round(patches[v]! * 255);
     fs.writeSync(file, bytes);
@@ -187,7 +225,7 @@ for (const [b, background] of (await trainingBackgrounds(names)).entries()) {
   fs.closeSync(file);
   fs.writeFileSync(
     path.join(out, `${background.name}.json`),
-    `${JSON.stringify({ layout: DEFAULT_PATCH_LAYOUT, unmarkedLesion: background.unmarkedLesion, rows })}\n`,
+    `${JSON.stringify({ layout, unmarkedLesion: background.unmarkedLesion, rows })}\n`,
   );
   console.log(
     `${background.name}: ${rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s`,
@@ -199,7 +237,8 @@ function stageOptions() {
     maxTileVoxels: 12_000_000,
     maxCandidates: CANDIDATE_CAP.maxCandidates,
     keepAllFromRadiusMm: CANDIDATE_CAP.keepAllFromRadiusMm,
-    ...((values['sub-solid'] || subSolidOnly) && { subSolid: SUB_SOLID_CANDIDATES }),
+    ...((values['sub-solid'] || subSolidOnly || smallOnly) && { subSolid: SUB_SOLID_CANDIDATES }),
+    ...(smallOnly && { small: SMALL_CANDIDATES }),
     time: async <T>(_stage: string, work: () => T | Promise<T>) => work(),
   };
 }

@@ -8,21 +8,25 @@
 //         (build-patch-dataset.ts --sub-solid-only, train_patch_classifier.py --name nodus-sub-solid-cnn),
 //         each model calibrated on the findings it scored; shared: scored by nodus-patch-cnn (as tried);
 //       none: no sub-solid search (2.0.0 and 2.1.0)
+//     [--small own|none] the small-nodule candidate search (src/inference/small-candidates.ts):
+//       own (default, since 2.4.0): its candidates scored by nodus-small-nodule-cnn, trained on them
+//         (build-patch-dataset.ts --small-only, train_patch_classifier.py --name nodus-small-nodule-cnn),
+//         calibrated on the findings it scored; none: no small-nodule search (2.3.0)
 //   node --import tsx models/recipes/evaluate-patch-detector.ts --register-only   (the calibration and operating
 //     point of an earlier evaluation, for a model trained since, e.g. the shipped one)
 //
 // Held out means: each background (LIDC-IDRI-0001, Lung_Dx-A0001, CPTAC C3N-00247) is scored only by the model
 // trained without it (train_patch_classifier.py), on new copies with new nodules (seeds unlike the training
 // recipe's), and on the scan itself (its real lesions). Steps:
-// 1. register the four ONNX models (and the four sub-solid ones) and their detectors in models/manifest.json
-//    (provisional calibration);
+// 1. register the four ONNX models (and the four sub-solid and four small-nodule ones) and their detectors in
+//    models/manifest.json (provisional calibration);
 // 2. for each background, `copies` copies (evaluation-copy.ts) with 10 inserted nodules each (3-30 mm, solid /
 //    part-solid / ground glass, half the copies against the pleura, half of a thin-slice scan's copies at twice
 //    the slice thickness, every fourth with a 3-6 cm mass): the whole detector runs (candidates, CNN,
 //    measurement, one finding per nodule), its 24 best findings per scan kept;
 // 3. Platt scaling of the CNN's logit on all held-out findings (hit = centre within an inserted nodule's
-//    radius, LUNA16's rule; the sub-solid classifier's fitted on the findings it scored), its reliability
-//    shown by cross-fitting (fit on even copies, shown on odd ones and back);
+//    radius, LUNA16's rule; the sub-solid and small-nodule classifiers' each fitted on the findings it scored),
+//    its reliability shown by cross-fitting (fit on even copies, shown on odd ones and back);
 // 4. the operating point: the lowest calibrated score with at most 1 false positive per scan over the pooled
 //    held-out scans; FROC (1/8 - 8 FP/scan), CPM with bootstrap intervals, per background, size, type and slice
 //    thickness;
@@ -38,7 +42,12 @@ import { segmentLungs } from '../../src/inference/lung-segmentation.js';
 import type { DetectorEntry, ModelEntry } from '../../src/inference/model-manifest.js';
 import { loadDetector } from '../../src/inference/model-registry.js';
 import type { Vec3 } from '../../src/volume/volume.js';
-import { CANDIDATE_CAP, SUB_SOLID_CANDIDATES } from './candidate-stage-settings.js';
+import {
+  CANDIDATE_CAP,
+  SMALL_CANDIDATES,
+  SMALL_PATCH_LAYOUT,
+  SUB_SOLID_CANDIDATES,
+} from './candidate-stage-settings.js';
 import { MODELS_DIR, sha256Hex, updateManifest } from './manifest-file.js';
 import { evaluationCopy } from './evaluation-copy.js';
 import type { CopiedNodule } from './synthetic-copy.js';
@@ -57,7 +66,11 @@ const TWIN_MODEL = 'nodus-patch-cnn-s2';
 /** The sub-solid classifier's id and version (train_patch_classifier.py --name, --version). */
 const SUB_SOLID_MODEL = 'nodus-sub-solid-cnn';
 const SUB_SOLID_VERSION = '1.0.0';
-/** The detectors' version (models + candidates, calibration, operating point). */
+/** The small-nodule classifier's id and version (a fine channel of the source voxels, SMALL_PATCH_LAYOUT). */
+const SMALL_MODEL = 'nodus-small-nodule-cnn';
+const SMALL_VERSION = '1.0.0';
+/** The detectors' version (models + candidates, calibration, operating point); 2.3.0 had no small-nodule search. */
+const SMALL_DETECTOR_VERSION = '2.4.0';
 const ENSEMBLE_DETECTOR_VERSION = '2.3.0';
 /**
  * The detectors' mirrorAveragedTop: the 128 best candidates of a scan are scored again on the mirror images of
@@ -80,8 +93,12 @@ const { values } = parseArgs({
     'mirror-top': { type: 'string' },
     'sub-solid': { type: 'string' },
     'main-version': { type: 'string' },
+    small: { type: 'string' },
   },
 });
+const smallSearch = values.small ?? 'own';
+if (!['own', 'none'].includes(smallSearch)) throw new Error('--small: own or none');
+const smallModel = smallSearch === 'own';
 const subSolidSearch = values['sub-solid'] ?? 'own';
 if (!['own', 'shared', 'none'].includes(subSolidSearch)) throw new Error('--sub-solid: own, shared or none');
 const subSolidModel = subSolidSearch === 'own';
@@ -91,7 +108,15 @@ if (![ENSEMBLE_VERSION, MEMBER_VERSION].includes(VERSION)) {
   throw new Error(`--main-version: ${ENSEMBLE_VERSION} or ${MEMBER_VERSION}`);
 }
 const ensemble = VERSION === ENSEMBLE_VERSION;
-const DETECTOR_VERSION = ensemble ? ENSEMBLE_DETECTOR_VERSION : '2.2.0';
+if (!ensemble && smallModel)
+  throw new Error(
+    '--main-version 2.0.0 is detector 2.2.0, which had no small-nodule search: add --small none',
+  );
+const DETECTOR_VERSION = !ensemble
+  ? '2.2.0'
+  : smallModel
+    ? SMALL_DETECTOR_VERSION
+    : ENSEMBLE_DETECTOR_VERSION;
 const copies = Number(values.copies ?? 8);
 const mirrorTop = Number(values['mirror-top'] ?? MIRROR_AVERAGED_TOP);
 const out = path.resolve(values.out ?? path.join(MODELS_DIR, 'cards/nodus-detector-2.evaluation.json'));
@@ -111,8 +136,16 @@ function patchClassifierEntry(entry: {
   network: string;
   what: string;
   recipe: string;
+  /** Patch layout; default: 16³ cubes at scales 1, 2 and 4 of the grid. */
+  layout?: { size: number; scales: number[]; fineSpacingMm?: number };
 }): ModelEntry | undefined {
   const { id, version, holdout, network, what, recipe } = entry;
+  const layout = entry.layout ?? { size: 16, scales: [1, 2, 4] };
+  const mm = (v: number) => `${v * 1.5}`;
+  const cubes = [
+    ...(layout.fineSpacingMm ? [`${layout.fineSpacingMm} mm of the source voxels`] : []),
+    ...layout.scales.map(mm),
+  ];
   const file = `${id}-${version}.onnx`;
   if (!fs.existsSync(path.join(MODELS_DIR, file))) {
     console.warn(`models/${file} is not trained yet: not registered`);
@@ -125,11 +158,17 @@ function patchClassifierEntry(entry: {
     file,
     sha256: sha256Hex(fs.readFileSync(path.join(MODELS_DIR, file))),
     description:
-      `${network} on 16³ cubes at 1.5, 3 and 6 mm around each ${what}: logit that it is a nodule` +
+      `${network} on ${layout.size}³ cubes at ${cubes.join(', ').replace(/, ([^,]*)$/, ' and $1')} mm around each ${what}: logit that it is a nodule` +
       (holdout ? `; trained without the ${holdout} scan (for evaluation on it)` : ''),
     card: 'cards/nodus-detector-2.md',
     recipe,
-    contract: { inputName: 'patches', outputName: 'logit', patchSize: 16, scales: [1, 2, 4] },
+    contract: {
+      inputName: 'patches',
+      outputName: 'logit',
+      patchSize: layout.size,
+      scales: layout.scales,
+      ...(layout.fineSpacingMm && { fineSpacingMm: layout.fineSpacingMm }),
+    },
   };
 }
 
@@ -143,7 +182,12 @@ function ensembleRecipe(holdout: string | undefined): string {
   );
 }
 
-function register(calibration: Calibration, threshold: number, subSolidCalibration?: Calibration): void {
+function register(
+  calibration: Calibration,
+  threshold: number,
+  subSolidCalibration?: Calibration,
+  smallCalibration?: Calibration,
+): void {
   const models: ModelEntry[] = [];
   const detectors: DetectorEntry[] = [];
   for (const holdout of [...HOLDOUTS, undefined]) {
@@ -176,6 +220,21 @@ function register(calibration: Calibration, threshold: number, subSolidCalibrati
       });
     if (subSolidModel && !subSolid) continue;
     if (subSolid) models.push(subSolid);
+    const small =
+      smallModel &&
+      patchClassifierEntry({
+        id: classifierId(holdout, SMALL_MODEL),
+        version: SMALL_VERSION,
+        holdout,
+        network: '3D CNN',
+        what: 'candidate of the small-nodule search',
+        recipe:
+          'node --import tsx models/recipes/build-patch-dataset.ts --small-only --out .training/small && ' +
+          `/usr/bin/python3 models/recipes/train_patch_classifier.py --data .training/small --name ${SMALL_MODEL} --version ${SMALL_VERSION}`,
+        layout: SMALL_PATCH_LAYOUT,
+      });
+    if (smallModel && !small) continue;
+    if (small) models.push(small);
     detectors.push({
       id: detectorId(holdout),
       version: DETECTOR_VERSION,
@@ -194,6 +253,13 @@ function register(calibration: Calibration, threshold: number, subSolidCalibrati
           }),
         },
       }),
+      ...(small && {
+        smallCandidates: {
+          ...SMALL_CANDIDATES,
+          classifier: `${small.id}@${small.version}`,
+          calibration: smallCalibration ?? PROVISIONAL,
+        },
+      }),
       ...(mirrorTop > 0 && { mirrorAveragedTop: mirrorTop }),
     });
   }
@@ -206,10 +272,22 @@ interface EvaluatedScan {
   sliceMm: number;
   inserted: CopiedNodule[];
   avoid: { centreLps: Vec3; radiusMm: number }[];
-  /** subSolid: grown from a candidate of the sub-solid search (scored by its own classifier where there is one). */
-  findings: { centreLps: Vec3; logit: number; meanDiameterMm: number; type: string; subSolid: boolean }[];
+  /**
+   * search: which candidate search the finding grew from (scored by that search's own classifier where there
+   * is one).
+   */
+  findings: {
+    centreLps: Vec3;
+    logit: number;
+    meanDiameterMm: number;
+    type: string;
+    search: 'main' | 'sub-solid' | 'small';
+  }[];
 }
 
+/** The classifier that scored a finding: 0 the main one, 1 the sub-solid search's, 2 the small-nodule search's. */
+const modelOf = (f: EvaluatedScan['findings'][number]): 0 | 1 | 2 =>
+  subSolidModel && f.search === 'sub-solid' ? 1 : smallModel && f.search === 'small' ? 2 : 0;
 const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const logitOf = (p: number) => Math.log(p / (1 - p)) / PROVISIONAL.slope;
 
@@ -224,9 +302,15 @@ if (values['register-only']) {
   const earlier = JSON.parse(fs.readFileSync(out, 'utf8')) as {
     calibration: Calibration;
     subSolidCalibration?: Calibration;
+    smallCalibration?: Calibration;
     operatingPoint: { threshold: number };
   };
-  register(earlier.calibration, earlier.operatingPoint.threshold, earlier.subSolidCalibration);
+  register(
+    earlier.calibration,
+    earlier.operatingPoint.threshold,
+    earlier.subSolidCalibration,
+    earlier.smallCalibration,
+  );
   console.log(
     `registered with calibration ${JSON.stringify(earlier.calibration)}, threshold ${earlier.operatingPoint.threshold}`,
   );
@@ -254,7 +338,7 @@ for (const [b, background] of backgrounds.entries()) {
         logit: logitOf(n.score),
         meanDiameterMm: n.meanDiameterMm,
         type: n.type,
-        subSolid: n.candidate.source === 'sub-solid',
+        search: n.candidate.source ?? 'main',
       })),
     });
     const scan = scans.at(-1)!;
@@ -274,7 +358,7 @@ for (const [b, background] of backgrounds.entries()) {
 const labelled = scans.flatMap((scan) =>
   scan.findings.flatMap((f) => {
     const label = labelOf(scan, f.centreLps);
-    const model = subSolidModel && f.subSolid ? 1 : 0;
+    const model = modelOf(f);
     return label === undefined ? [] : [{ logit: f.logit, label, fold: scan.copy % 2, model }];
   }),
 );
@@ -284,15 +368,16 @@ const fit = (rows: typeof labelled) =>
     rows.map((r) => r.label),
   );
 const folds = [0, 1].map((fold) =>
-  (subSolidModel ? [0, 1] : [0]).map((model) =>
+  [0, ...(subSolidModel ? [1] : []), ...(smallModel ? [2] : [])].map((model) =>
     fit(labelled.filter((r) => r.fold !== fold && r.model === model)),
   ),
 );
 const crossProbabilities = labelled.map((r) => calibrated(folds[r.fold]![r.model]!, r.logit));
 const calibration = fit(labelled.filter((r) => r.model === 0));
 const subSolidCalibration = subSolidModel ? fit(labelled.filter((r) => r.model === 1)) : undefined;
-const scoreOf = (f: EvaluatedScan['findings'][number]) =>
-  calibrated(subSolidModel && f.subSolid ? subSolidCalibration! : calibration, f.logit);
+const smallCalibration = smallModel ? fit(labelled.filter((r) => r.model === 2)) : undefined;
+const calibrations = [calibration, subSolidCalibration, smallCalibration];
+const scoreOf = (f: EvaluatedScan['findings'][number]) => calibrated(calibrations[modelOf(f)]!, f.logit);
 const reliabilityTable = reliability(
   crossProbabilities,
   labelled.map((r) => r.label),
@@ -395,7 +480,7 @@ const synthetic = scans.length
   : undefined;
 
 // 5. The real scans at the operating point, each by the model that never saw it.
-register(calibration, threshold, subSolidCalibration);
+register(calibration, threshold, subSolidCalibration, smallCalibration);
 const real: Record<string, unknown> = {};
 for (const background of backgrounds) {
   const detector = await loadDetector(detectorId(background.name));
@@ -427,9 +512,12 @@ const report = {
   mirrorAveragedTop: mirrorTop,
   subSolidSearch,
   ...(subSolidSearch !== 'none' && { subSolidCandidates: SUB_SOLID_CANDIDATES }),
+  smallSearch,
+  ...(smallModel && { smallCandidates: SMALL_CANDIDATES }),
   measured: new Date().toISOString().slice(0, 10),
   calibration,
   ...(subSolidCalibration && { subSolidCalibration }),
+  ...(smallCalibration && { smallCalibration }),
   operatingPoint: {
     threshold,
     rule: 'lowest calibrated score with <= 1 FP/scan over the pooled held-out scans',

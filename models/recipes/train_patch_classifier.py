@@ -3,7 +3,9 @@
 
     /usr/bin/python3 models/recipes/train_patch_classifier.py [--data .training/patches] [--epochs 10]
         [--name nodus-patch-cnn --version 2.0.0]  (e.g. --name nodus-sub-solid-cnn --version 1.0.0 on the
-                                                    patches of build-patch-dataset.ts --sub-solid-only)
+                                                    patches of build-patch-dataset.ts --sub-solid-only, or
+                                                    --name nodus-small-nodule-cnn --version 1.0.0 on those of
+                                                    --small-only: 3 channels, the first of the source voxels)
         [--seed 20261202]  (model n of the four gets seed + n; another seed trains another member of an
                             ensemble, as tried in the model card)
 
@@ -76,7 +78,8 @@ def load(data_dir):
         with open(meta_file) as f:
             meta = json.load(f)
         size = meta["layout"]["size"]
-        channels = len(meta["layout"]["scales"])
+        # A fine channel of the source voxels (build-patch-dataset.ts --small-only) comes before the scales'.
+        channels = len(meta["layout"]["scales"]) + (1 if meta["layout"].get("fineSpacingMm") else 0)
         patches = np.fromfile(os.path.join(data_dir, f"{name}.u8"), dtype=np.uint8)
         patches = patches.reshape(-1, channels, size, size, size)
         labels = np.array([r["label"] for r in meta["rows"]], dtype=np.float32)
