@@ -108,51 +108,52 @@ export function smallCandidates(
         found.push({ x, y, z, response: value, radiusMm: radius, source: 'small', rank: shapeScore * value });
       }
   found.sort((a, b) => b.rank - a.rank);
-  // Suppression on a hash of cells as large as its reach (2 grid voxels or the radius, under maxRadiusMm).
+  // Suppression on hashes of cells as large as the farthest reach (2 grid voxels, or the radius up to
+  // maxRadiusMm), so a point's neighbours lie in the 27 cells around its own.
   const reachVoxels = Math.max(2, options.maxRadiusMm / options.spacingMm);
   const cell = Math.ceil(reachVoxels);
-  const cells = new Map<number, Candidate[]>();
-  const key = (cx: number, cy: number, cz: number) => cx + 4096 * (cy + 4096 * cz);
-  const near = (c: { x: number; y: number; z: number }, reach: (other: Candidate) => number) => {
-    const [cx, cy, cz] = [Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell)];
-    for (let dz = -1; dz <= 1; dz += 1)
-      for (let dy = -1; dy <= 1; dy += 1)
-        for (let dx = -1; dx <= 1; dx += 1)
-          for (const other of cells.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
-            if (Math.hypot(other.x - c.x, other.y - c.y, other.z - c.z) < reach(other)) return true;
-          }
-    return false;
-  };
-  const add = (c: Candidate) => {
-    const k = key(Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell));
-    const list = cells.get(k);
-    if (list) list.push(c);
-    else cells.set(k, [c]);
-  };
+  const knownPoints = new PointHash(cell);
+  for (const c of known) knownPoints.add(c);
+  const keptPoints = new PointHash(cell);
   const reachOf = (c: Candidate) => Math.min(Math.max(c.radiusMm / options.spacingMm, 2), reachVoxels);
-  const knownCells = new Map<number, Candidate[]>();
-  for (const c of known) {
-    const k = key(Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell));
-    const list = knownCells.get(k);
-    if (list) list.push(c);
-    else knownCells.set(k, [c]);
-  }
-  const nearKnown = (c: Candidate) => {
-    const [cx, cy, cz] = [Math.floor(c.x / cell), Math.floor(c.y / cell), Math.floor(c.z / cell)];
-    for (let dz = -1; dz <= 1; dz += 1)
-      for (let dy = -1; dy <= 1; dy += 1)
-        for (let dx = -1; dx <= 1; dx += 1)
-          for (const other of knownCells.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
-            if (Math.hypot(other.x - c.x, other.y - c.y, other.z - c.z) < 2) return true;
-          }
-    return false;
-  };
   const kept: Candidate[] = [];
   for (const { rank: _rank, ...candidate } of found) {
     if (kept.length >= options.maxCandidates) break;
-    if (nearKnown(candidate) || near(candidate, reachOf)) continue;
+    if (knownPoints.anyWithin(candidate, () => 2) || keptPoints.anyWithin(candidate, reachOf)) continue;
     kept.push(candidate);
-    add(candidate);
+    keptPoints.add(candidate);
   }
   return kept;
+}
+
+/** Candidates hashed by grid cell (`cell` voxels a side), for the neighbours of a point within one cell. */
+class PointHash {
+  private readonly cells = new Map<number, Candidate[]>();
+  constructor(private readonly cell: number) {}
+
+  private key(x: number, y: number, z: number): number {
+    return x + 4096 * (y + 4096 * z);
+  }
+
+  add(c: Candidate): void {
+    const k = this.key(Math.floor(c.x / this.cell), Math.floor(c.y / this.cell), Math.floor(c.z / this.cell));
+    const list = this.cells.get(k);
+    if (list) list.push(c);
+    else this.cells.set(k, [c]);
+  }
+
+  /** Whether a hashed candidate lies closer to `point` than `reach(it)` voxels (at most `cell`). */
+  anyWithin(point: { x: number; y: number; z: number }, reach: (other: Candidate) => number): boolean {
+    const cx = Math.floor(point.x / this.cell);
+    const cy = Math.floor(point.y / this.cell);
+    const cz = Math.floor(point.z / this.cell);
+    for (let dz = -1; dz <= 1; dz += 1)
+      for (let dy = -1; dy <= 1; dy += 1)
+        for (let dx = -1; dx <= 1; dx += 1)
+          for (const other of this.cells.get(this.key(cx + dx, cy + dy, cz + dz)) ?? []) {
+            if (Math.hypot(other.x - point.x, other.y - point.y, other.z - point.z) < reach(other))
+              return true;
+          }
+    return false;
+  }
 }
