@@ -46,22 +46,13 @@ export function findCandidates(
   radiusMm: Float32Array | undefined,
   options: FindCandidatesOptions,
 ): Candidate[] {
-  const { data, shape } = heatmap;
-  const [D, H, W] = shape;
-  const plane = H * W;
   const found: Candidate[] = [];
-  for (let z = 1; z < D - 1; z += 1)
-    for (let y = 1; y < H - 1; y += 1)
-      for (let x = 1; x < W - 1; x += 1) {
-        const index = x + W * y + plane * z;
-        const value = data[index]!;
-        if (value < options.minResponse) continue;
-        if (!isLocalMaximum(data, index, value, W, plane)) continue;
-        const radius = radiusMm?.[index] ?? options.defaultRadiusMm ?? 5;
-        if (radius < (options.minRadiusMm ?? 0)) continue;
-        if (!options.inLungs(x, y, z)) continue;
-        found.push({ x, y, z, response: value, radiusMm: radius });
-      }
+  forEachLocalMaximum(heatmap, options.minResponse, (x, y, z, index, value) => {
+    const radius = radiusMm?.[index] ?? options.defaultRadiusMm ?? 5;
+    if (radius < (options.minRadiusMm ?? 0)) return;
+    if (!options.inLungs(x, y, z)) return;
+    found.push({ x, y, z, response: value, radiusMm: radius });
+  });
   found.sort((a, b) => b.response - a.response);
   const kept: Candidate[] = [];
   const exempt = options.keepAllFromRadiusMm ?? Infinity;
@@ -82,14 +73,30 @@ export function findCandidates(
   return kept;
 }
 
+/**
+ * Calls `visit` for every local maximum of the heatmap of at least `minResponse` (see isLocalMaximum), in scan
+ * order, the grid's border voxels excepted.
+ */
+export function forEachLocalMaximum(
+  heatmap: ModelGrid,
+  minResponse: number,
+  visit: (x: number, y: number, z: number, index: number, value: number) => void,
+): void {
+  const { data, shape } = heatmap;
+  const [D, H, W] = shape;
+  const plane = H * W;
+  for (let z = 1; z < D - 1; z += 1)
+    for (let y = 1; y < H - 1; y += 1)
+      for (let x = 1; x < W - 1; x += 1) {
+        const index = x + W * y + plane * z;
+        const value = data[index]!;
+        if (value < minResponse) continue;
+        if (isLocalMaximum(data, index, value, W, plane)) visit(x, y, z, index, value);
+      }
+}
+
 /** Whether data[index] is a local maximum of its 26 neighbours (ties go to the first in scan order). */
-export function isLocalMaximum(
-  data: Float32Array,
-  index: number,
-  value: number,
-  W: number,
-  plane: number,
-): boolean {
+function isLocalMaximum(data: Float32Array, index: number, value: number, W: number, plane: number): boolean {
   for (let dz = -1; dz <= 1; dz += 1)
     for (let dy = -1; dy <= 1; dy += 1)
       for (let dx = -1; dx <= 1; dx += 1) {

@@ -1,4 +1,4 @@
-import { isLocalMaximum, type Candidate } from './find-candidates.js';
+import { forEachLocalMaximum, type Candidate } from './find-candidates.js';
 import type { ModelGrid } from './run-heatmap.js';
 
 /** The small-nodule candidate source of a detector (its manifest entry's `smallCandidates`). */
@@ -89,24 +89,15 @@ export function smallCandidates(
     inLungs: (x: number, y: number, z: number) => boolean;
   },
 ): Candidate[] {
-  const { data, shape } = heatmap;
-  const [D, H, W] = shape;
-  const plane = H * W;
   const found: (Candidate & { rank: number })[] = [];
-  for (let z = 1; z < D - 1; z += 1)
-    for (let y = 1; y < H - 1; y += 1)
-      for (let x = 1; x < W - 1; x += 1) {
-        const index = x + W * y + plane * z;
-        const value = data[index]!;
-        if (value < options.minResponse) continue;
-        const radius = radiusMm?.[index] ?? 0;
-        if (radius >= options.maxRadiusMm) continue;
-        if (!isLocalMaximum(data, index, value, W, plane)) continue;
-        const shapeScore = blobness(data, shape, x, y, z);
-        if (shapeScore === 0) continue;
-        if (!options.inLungs(x, y, z)) continue;
-        found.push({ x, y, z, response: value, radiusMm: radius, source: 'small', rank: shapeScore * value });
-      }
+  forEachLocalMaximum(heatmap, options.minResponse, (x, y, z, index, value) => {
+    const radius = radiusMm?.[index] ?? 0;
+    if (radius >= options.maxRadiusMm) return;
+    const shapeScore = blobness(heatmap.data, heatmap.shape, x, y, z);
+    if (shapeScore === 0) return;
+    if (!options.inLungs(x, y, z)) return;
+    found.push({ x, y, z, response: value, radiusMm: radius, source: 'small', rank: shapeScore * value });
+  });
   found.sort((a, b) => b.rank - a.rank);
   // Suppression on hashes of cells as large as the farthest reach (2 grid voxels, or the radius up to
   // maxRadiusMm), so a point's neighbours lie in the 27 cells around its own.
